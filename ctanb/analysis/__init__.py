@@ -1,0 +1,1 @@
+"""ctanb.analysis."""

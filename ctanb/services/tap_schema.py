@@ -1,0 +1,121 @@
+"""TAP_SCHEMA: the service's description of its own tables, queryable in ADQL."""
+
+from __future__ import annotations
+
+from ctanb.services import obscore
+
+__all__ = ["create_sql", "PUBLISHED_TABLES", "TAP_SCHEMA_COLUMNS"]
+
+#: (schema, table, description) of every table a query may name.
+PUBLISHED_TABLES: tuple[tuple[str, str, str], ...] = (
+    ("ivoa", "ivoa.obscore", "ObsCore 1.1 table of DL3 event lists, with CTA extensions"),
+    ("cta", "cta.vo_obscore", "The same ObsCore table, under the CTA prototype's name"),
+    ("tap_schema", "tap_schema.schemas", "Schemas published by this service"),
+    ("tap_schema", "tap_schema.tables", "Tables published by this service"),
+    ("tap_schema", "tap_schema.columns", "Columns of the published tables"),
+    ("tap_schema", "tap_schema.keys", "Foreign keys between published tables"),
+    ("tap_schema", "tap_schema.key_columns", "Columns of the foreign keys"),
+)
+
+SCHEMAS = (
+    ("ivoa", "IVOA standard data models (ObsCore)"),
+    ("cta", "CTA data-diffusion tables"),
+    ("tap_schema", "Metadata of this TAP service"),
+)
+
+_c = ("char", "*")
+#: TAP_SCHEMA's own columns: table -> [(name, datatype, arraysize, description)]
+TAP_SCHEMA_COLUMNS: dict[str, list[tuple[str, str, str | None, str]]] = {
+    "tap_schema.schemas": [
+        ("schema_name", *_c, "schema name"),
+        ("utype", *_c, "utype"),
+        ("description", *_c, "description"),
+        ("schema_index", "int", None, "order of display"),
+    ],
+    "tap_schema.tables": [
+        ("schema_name", *_c, "schema the table belongs to"),
+        ("table_name", *_c, "fully qualified table name"),
+        ("table_type", *_c, "table or view"),
+        ("utype", *_c, "utype"),
+        ("description", *_c, "description"),
+        ("table_index", "int", None, "order of display"),
+    ],
+    "tap_schema.columns": [
+        ("table_name", *_c, "fully qualified table name"),
+        ("column_name", *_c, "column name"),
+        ("datatype", *_c, "ADQL datatype"),
+        ("arraysize", *_c, "array size"),
+        ("xtype", *_c, "extended type"),
+        ("size", "int", None, "deprecated size"),
+        ("description", *_c, "description"),
+        ("utype", *_c, "utype"),
+        ("unit", *_c, "unit"),
+        ("ucd", *_c, "UCD"),
+        ("indexed", "int", None, "1 if indexed"),
+        ("principal", "int", None, "1 if principal"),
+        ("std", "int", None, "1 if standard"),
+        ("column_index", "int", None, "order of display"),
+    ],
+    "tap_schema.keys": [
+        ("key_id", *_c, "key identifier"),
+        ("from_table", *_c, "table with the foreign key"),
+        ("target_table", *_c, "table with the primary key"),
+        ("description", *_c, "description"),
+        ("utype", *_c, "utype"),
+    ],
+    "tap_schema.key_columns": [
+        ("key_id", *_c, "key identifier"),
+        ("from_column", *_c, "key column in from_table"),
+        ("target_column", *_c, "key column in target_table"),
+    ],
+}
+
+_SQL_TYPES = {"char": "text", "int": "integer", "short": "smallint", "long": "bigint",
+              "double": "double precision"}
+PRINCIPAL = {"dataproduct_type", "obs_collection", "obs_id", "target_name", "s_ra", "s_dec",
+             "t_min", "t_max", "access_url", "energy_min", "energy_max", "instrument_name"}
+
+
+def _literal(value: object) -> str:
+    if value is None:
+        return "NULL"
+    if isinstance(value, int):
+        return str(value)
+    return "'" + str(value).replace("'", "''") + "'"
+
+
+def _insert(table: str, rows: list[tuple[object, ...]]) -> str:
+    values = ",\n".join("(" + ", ".join(_literal(v) for v in row) + ")" for row in rows)
+    return f"INSERT INTO {table} VALUES\n{values}"
+
+
+def create_sql() -> str:
+    """Return SQL that (re)creates and fills TAP_SCHEMA (TAP 1.1, section 4)."""
+    ddl = ["CREATE SCHEMA IF NOT EXISTS tap_schema"]
+    for table, columns in TAP_SCHEMA_COLUMNS.items():
+        cols = ", ".join(f'"{name}" {_SQL_TYPES[datatype]}' for name, datatype, _, _ in columns)
+        ddl.append(f"DROP TABLE IF EXISTS {table} CASCADE")
+        ddl.append(f"CREATE TABLE {table} ({cols})")
+    schemas = [(name, None, text, i) for i, (name, text) in enumerate(SCHEMAS)]
+    tables = [
+        (schema, name, "view" if schema != "tap_schema" else "table", None, text, i)
+        for i, (schema, name, text) in enumerate(PUBLISHED_TABLES)
+    ]
+    columns: list[tuple[object, ...]] = []
+    for table in (obscore.TABLE, obscore.VIEW):
+        for i, c in enumerate(obscore.COLUMNS):
+            columns.append((
+                table, c.name, c.datatype, c.arraysize, c.xtype or None, None, c.description,
+                c.utype or None, c.unit or None, c.ucd or None, int(c.indexed),
+                int(c.name in PRINCIPAL), int(c.group != "cta"), i,
+            ))
+    for table, table_columns in TAP_SCHEMA_COLUMNS.items():
+        for i, (name, datatype, arraysize, text) in enumerate(table_columns):
+            columns.append((table, name, datatype, arraysize, None, None, text, None, None,
+                            None, 0, 1, 1, i))
+    ddl += [
+        _insert("tap_schema.schemas", schemas),
+        _insert("tap_schema.tables", tables),
+        _insert("tap_schema.columns", columns),
+    ]
+    return ";\n".join(ddl) + ";\n"
