@@ -21,6 +21,16 @@ from ctanb.errors import ConfigurationError
 from ctanb.services import obscore, tap_schema
 from ctanb.services.cluster import PrivateCluster
 
+TOKENS_SQL = """
+CREATE TABLE IF NOT EXISTS archive.api_token (
+    token_sha256 text PRIMARY KEY,
+    name text NOT NULL,
+    groups text[] NOT NULL DEFAULT '{}',
+    created timestamptz NOT NULL DEFAULT now()
+);
+REVOKE ALL ON archive.api_token FROM PUBLIC;
+"""
+
 __all__ = ["Store", "READER_ROLE", "DATABASE"]
 
 DATABASE = "ctanb"
@@ -97,6 +107,7 @@ class Store:
             conn.execute(obscore.create_table_sql())
             conn.execute(RIGHTS_SQL)
             conn.execute(tap_schema.create_sql())
+            conn.execute(TOKENS_SQL)
             _create_reader_role(conn)
             # ADQL translation of AREA() calls this helper.
             conn.execute(

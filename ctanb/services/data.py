@@ -1,0 +1,99 @@
+"""Downloads of event lists and their DataLink: bytes only for those allowed to read them."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated
+from xml.sax.saxutils import escape
+
+from fastapi import APIRouter, Depends, HTTPException, Request
+from fastapi.responses import FileResponse, Response
+
+from ctanb.services.auth import Identity, get_identity
+from ctanb.services.store import Store
+
+__all__ = ["router", "visible_file"]
+
+router = APIRouter(tags=["data"])
+
+
+def visible_file(store: Store, collection: str, obs_id: str, groups: frozenset[str]) -> Path:
+    """Return the event file of an observation the caller may read.
+
+    Visibility is decided by the row-level security policy (as the read-only role with the
+    caller's groups); a row the caller may not see is reported as not found.
+    """
+    with store.connect() as conn:
+        with store.reader(conn, groups) as cur:
+            visible = cur.execute(
+                "SELECT 1 FROM ivoa.obscore WHERE obs_collection = %s AND obs_id = %s",
+                (collection, obs_id),
+            ).fetchone()
+        if not visible:
+            raise HTTPException(
+                404, f"no observation {obs_id} in collection {collection} that you may read"
+            )
+        row = conn.execute(
+            "SELECT file_path FROM archive.observation WHERE obs_collection = %s AND obs_id = %s",
+            (collection, obs_id),
+        ).fetchone()
+    path = Path(row[0])
+    if not path.exists():
+        raise HTTPException(410, f"the file of observation {obs_id} is no longer on the server")
+    return path
+
+
+@router.get("/data/{collection}/{obs_id}")
+async def download(
+    collection: str,
+    obs_id: str,
+    request: Request,
+    identity: Annotated[Identity, Depends(get_identity)],
+) -> FileResponse:
+    """The event-list file of one observation (FITS)."""
+    path = visible_file(request.app.state.store, collection, obs_id, identity.groups)
+    return FileResponse(path, media_type="application/fits", filename=path.name)
+
+
+@router.get("/datalink")
+async def datalink(
+    ID: str,  # noqa: N803 - the DataLink parameter is upper case
+    request: Request,
+    identity: Annotated[Identity, Depends(get_identity)],
+) -> Response:
+    """DataLink {links} for an obs_publisher_did: the event list (with its IRFs inside)."""
+    did = ID
+    collection, _, obs_id = did.removeprefix("ivo://ctanb/").partition("?")
+    store: Store = request.app.state.store
+    with store.connect() as conn, store.reader(conn, identity.groups) as cur:
+        row = cur.execute(
+            "SELECT obs_collection, obs_id, access_estsize FROM ivoa.obscore "
+            "WHERE lower(obs_collection) = %s AND obs_id = %s",
+            (collection.lower(), obs_id),
+        ).fetchone()
+    base = str(request.base_url).rstrip("/")
+    rows = ""
+    if row:
+        url = f"{base}/data/{row[0]}/{row[1]}"
+        rows = (
+            f"<TR><TD>{escape(did)}</TD><TD>{escape(url)}</TD><TD></TD><TD>#this</TD>"
+            f"<TD>application/fits</TD><TD>{row[2] * 1024}</TD>"
+            "<TD>DL3 event list with GTI and IRF extensions</TD></TR>"
+        )
+    else:
+        rows = (f"<TR><TD>{escape(did)}</TD><TD></TD><TD></TD><TD>#this</TD><TD></TD><TD></TD>"
+                "<TD>NotFoundFault: no such dataset that you may read</TD></TR>")
+    body = (
+        '<?xml version="1.0" encoding="UTF-8"?>\n'
+        '<VOTABLE xmlns="http://www.ivoa.net/xml/VOTable/v1.3" version="1.3">'
+        '<RESOURCE type="results"><TABLE>'
+        '<FIELD name="ID" datatype="char" arraysize="*" ucd="meta.id;meta.main"/>'
+        '<FIELD name="access_url" datatype="char" arraysize="*" ucd="meta.ref.url"/>'
+        '<FIELD name="service_def" datatype="char" arraysize="*" ucd="meta.ref"/>'
+        '<FIELD name="semantics" datatype="char" arraysize="*" ucd="meta.code"/>'
+        '<FIELD name="content_type" datatype="char" arraysize="*" ucd="meta.code.mime"/>'
+        '<FIELD name="content_length" datatype="long" unit="byte" ucd="phys.size;meta.file"/>'
+        '<FIELD name="description" datatype="char" arraysize="*" ucd="meta.note"/>'
+        f"<DATA><TABLEDATA>{rows}</TABLEDATA></DATA></TABLE></RESOURCE></VOTABLE>\n"
+    )
+    return Response(body, media_type="application/x-votable+xml;content=datalink")

@@ -1,0 +1,179 @@
+"""Query results as VOTable (TABLEDATA, BINARY2), CSV and TSV, and TAP error documents."""
+
+from __future__ import annotations
+
+import io
+import re
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+from astropy.io.votable.tree import Info, Resource, TableElement, VOTableFile
+from astropy.table import MaskedColumn, Table
+
+from ctanb.services.obscore import COLUMN_BY_NAME
+
+__all__ = ["QueryResult", "FORMATS", "render", "error_document", "normalise_format"]
+
+VOTABLE = "application/x-votable+xml"
+#: RESPONSEFORMAT values -> (canonical name, media type)
+FORMATS: dict[str, tuple[str, str]] = {
+    "votable": ("votable", VOTABLE),
+    "application/x-votable+xml": ("votable", VOTABLE),
+    "text/xml": ("votable", VOTABLE),
+    "votable/td": ("votable", VOTABLE),
+    "application/x-votable+xml;serialization=tabledata": ("votable", VOTABLE),
+    "votable/b2": ("binary2", VOTABLE),
+    "binary2": ("binary2", VOTABLE),
+    "application/x-votable+xml;serialization=binary2": ("binary2", VOTABLE),
+    "csv": ("csv", "text/csv"),
+    "text/csv": ("csv", "text/csv"),
+    "text/csv;header=present": ("csv", "text/csv"),
+    "tsv": ("tsv", "text/tab-separated-values"),
+    "text/tab-separated-values": ("tsv", "text/tab-separated-values"),
+}
+
+_SPHERE_NUMBER = r"(-?[0-9.eE+-]+)"
+_CIRCLE = re.compile(rf"<\(\s*{_SPHERE_NUMBER}\s*,\s*{_SPHERE_NUMBER}\s*\)\s*,\s*{_SPHERE_NUMBER}\s*>")
+_POINT = re.compile(rf"\(\s*{_SPHERE_NUMBER}\s*,\s*{_SPHERE_NUMBER}\s*\)")
+
+
+def normalise_format(value: str | None) -> tuple[str, str]:
+    """Return ``(name, media type)`` for a RESPONSEFORMAT/FORMAT value.
+
+    Raises
+    ------
+    ValueError
+        For a format the service does not write.
+    """
+    key = (value or "votable").strip().lower().replace(" ", "")
+    if key not in FORMATS:
+        raise ValueError(
+            f"unsupported RESPONSEFORMAT '{value}': use one of votable, votable/b2, csv, tsv"
+        )
+    return FORMATS[key]
+
+
+@dataclass
+class QueryResult:
+    """Rows of a query with their column names and PostgreSQL type names."""
+
+    names: list[str]
+    types: list[str]
+    rows: list[tuple[Any, ...]]
+    overflow: bool = False
+    infos: dict[str, str] = field(default_factory=dict)
+
+    def to_table(self, base_url: str = "") -> Table:
+        """Return the rows as an astropy Table with ObsCore metadata on known columns."""
+        table = Table()
+        used: dict[str, int] = {}
+        for i, (name, pgtype) in enumerate(zip(self.names, self.types, strict=True)):
+            values = [row[i] for row in self.rows]
+            column_name = name
+            if name in used:  # duplicate names (joins): keep them apart
+                used[name] += 1
+                column_name = f"{name}_{used[name]}"
+            used.setdefault(name, 0)
+            table[column_name] = _column(values, pgtype, name, base_url)
+            meta = COLUMN_BY_NAME.get(name)
+            if meta:
+                table[column_name].unit = meta.unit or None
+                table[column_name].description = meta.description
+                table[column_name].meta = {"ucd": meta.ucd, "utype": meta.utype,
+                                           "xtype": meta.xtype}
+        return table
+
+
+def _column(values: list[Any], pgtype: str, name: str, base_url: str) -> MaskedColumn:
+    mask = np.array([v is None for v in values], dtype=bool)
+    if pgtype in ("float4", "float8", "numeric"):
+        data = np.array([np.nan if v is None else float(v) for v in values], dtype=float)
+        return MaskedColumn(data, mask=mask)
+    if pgtype in ("int2", "int4", "int8"):
+        data = np.array([0 if v is None else int(v) for v in values], dtype=np.int64)
+        if pgtype == "int2":
+            data = data.astype(np.int16)
+        elif pgtype == "int4":
+            data = data.astype(np.int32)
+        return MaskedColumn(data, mask=mask)
+    if pgtype == "bool":
+        return MaskedColumn(np.array([bool(v) for v in values], dtype=bool), mask=mask)
+    text = [_text(v, pgtype, name, base_url).encode("utf-8") for v in values]
+    return MaskedColumn(np.array(text, dtype=bytes) if text else np.array([], dtype="S1"),
+                        mask=mask)
+
+
+def _text(value: Any, pgtype: str, name: str, base_url: str) -> str:
+    if value is None:
+        return ""
+    if pgtype in ("timestamp", "timestamptz"):
+        return value.isoformat(timespec="seconds")
+    if pgtype == "scircle":
+        return sphere_to_stcs(str(value))
+    if pgtype == "spoint":
+        match = _POINT.fullmatch(str(value).strip())
+        if match:
+            lon, lat = (np.degrees(float(g)) for g in match.groups())
+            return f"POSITION ICRS {lon % 360:.8f} {lat:.8f}"
+    if pgtype == "spoly":
+        points = _POINT.findall(str(value))
+        coords = " ".join(f"{np.degrees(float(a)) % 360:.8f} {np.degrees(float(b)):.8f}"
+                          for a, b in points)
+        return f"POLYGON ICRS {coords}"
+    text = str(value)
+    if name == "access_url" and text.startswith("/"):
+        return base_url.rstrip("/") + text
+    return text
+
+
+def sphere_to_stcs(value: str) -> str:
+    """Turn a pg_sphere ``scircle`` text (radians) into STC-S ``CIRCLE ICRS ra dec r`` (deg)."""
+    match = _CIRCLE.fullmatch(value.strip())
+    if not match:
+        return value
+    lon, lat, radius = (float(np.degrees(float(g))) for g in match.groups())
+    return f"CIRCLE ICRS {lon % 360:.8f} {lat:.8f} {radius:.8f}"
+
+
+def render(result: QueryResult, fmt: str, base_url: str = "") -> bytes:
+    """Serialise ``result`` in the format named by :func:`normalise_format`."""
+    table = result.to_table(base_url)
+    if fmt in ("csv", "tsv"):
+        out = io.StringIO()
+        table.write(out, format="ascii.csv" if fmt == "csv" else "ascii.tab")
+        return out.getvalue().encode()
+    votable = VOTableFile()
+    resource = Resource(type="results")
+    votable.resources.append(resource)
+    resource.infos.append(Info(name="QUERY_STATUS", value="OK"))
+    for key, text in result.infos.items():
+        resource.infos.append(Info(name=key, value=text))
+    if len(table.columns):
+        element = TableElement.from_table(votable, table)
+        for field_ in element.fields:
+            meta = COLUMN_BY_NAME.get(field_.name)
+            if meta:
+                field_.ucd = meta.ucd or None
+                field_.utype = meta.utype or None
+                if meta.xtype:
+                    field_.xtype = meta.xtype
+        resource.tables.append(element)
+    if result.overflow:
+        resource.infos.append(Info(name="QUERY_STATUS", value="OVERFLOW"))
+    out = io.BytesIO()
+    votable.to_xml(out, tabledata_format="binary2" if fmt == "binary2" else "tabledata")
+    return out.getvalue()
+
+
+def error_document(message: str) -> bytes:
+    """Return a TAP/DALI error VOTable: RESOURCE type=results with QUERY_STATUS=ERROR."""
+    votable = VOTableFile()
+    resource = Resource(type="results")
+    votable.resources.append(resource)
+    info = Info(name="QUERY_STATUS", value="ERROR")
+    info.content = message
+    resource.infos.append(info)
+    out = io.BytesIO()
+    votable.to_xml(out)
+    return out.getvalue()

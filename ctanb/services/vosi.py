@@ -1,0 +1,137 @@
+"""VOSI documents of the TAP service: capabilities, availability, tables."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from xml.sax.saxutils import escape, quoteattr
+
+from ctanb.services import obscore
+from ctanb.services.tap_schema import PUBLISHED_TABLES, SCHEMAS, TAP_SCHEMA_COLUMNS
+
+__all__ = ["capabilities", "availability", "tableset"]
+
+_NS = (
+    'xmlns:vosi="http://www.ivoa.net/xml/VOSICapabilities/v1.0" '
+    'xmlns:vr="http://www.ivoa.net/xml/VOResource/v1.0" '
+    'xmlns:vs="http://www.ivoa.net/xml/VODataService/v1.1" '
+    'xmlns:tr="http://www.ivoa.net/xml/TAPRegExt/v1.0" '
+    'xmlns:xsi="http://www.w3.org/2001/XMLSchema-instance"'
+)
+
+_FORMATS = (
+    ("application/x-votable+xml", ("votable", "votable/td")),
+    ("application/x-votable+xml;serialization=binary2", ("votable/b2", "binary2")),
+    ("text/csv;header=present", ("csv",)),
+    ("text/tab-separated-values", ("tsv",)),
+)
+
+_GEOMETRY = ("POINT", "CIRCLE", "POLYGON", "BOX", "CONTAINS", "INTERSECTS", "DISTANCE", "AREA")
+
+
+def _interface(url: str, role: str = 'role="std"') -> str:
+    return (
+        f'<interface xsi:type="vs:ParamHTTP" {role}>'
+        f'<accessURL use="full">{escape(url)}</accessURL></interface>'
+    )
+
+
+def capabilities(tap_url: str) -> str:
+    """Return the VOSI capabilities document of the TAP service at ``tap_url``."""
+    formats = "".join(
+        f"<outputFormat><mime>{escape(mime)}</mime>"
+        + "".join(f"<alias>{a}</alias>" for a in aliases)
+        + "</outputFormat>"
+        for mime, aliases in _FORMATS
+    )
+    geometry = "".join(f"<feature><form>{g}</form></feature>" for g in _GEOMETRY)
+    return (
+        '<?xml version="1.0" encoding="UTF-8"?>\n'
+        f"<vosi:capabilities {_NS}>"
+        '<capability standardID="ivo://ivoa.net/std/TAP" xsi:type="tr:TableAccess">'
+        + _interface(tap_url, 'role="std" version="1.1"')
+        + '<language><name>ADQL</name><version ivo-id="ivo://ivoa.net/std/ADQL#v2.0">2.0'
+        "</version><description>ADQL 2.0 translated to PostgreSQL with pg_sphere"
+        "</description>"
+        '<languageFeatures type="ivo://ivoa.net/std/TAPRegExt#features-adqlgeo">'
+        + geometry
+        + "</languageFeatures></language>"
+        + formats
+        + "<retentionPeriod><default>604800</default></retentionPeriod>"
+        "<executionDuration><default>600</default></executionDuration>"
+        '<outputLimit><default unit="row">100000</default><hard unit="row">1000000</hard>'
+        "</outputLimit>"
+        "</capability>"
+        '<capability standardID="ivo://ivoa.net/std/VOSI#capabilities">'
+        + _interface(tap_url + "/capabilities")
+        + "</capability>"
+        '<capability standardID="ivo://ivoa.net/std/VOSI#availability">'
+        + _interface(tap_url + "/availability")
+        + "</capability>"
+        '<capability standardID="ivo://ivoa.net/std/VOSI#tables-1.1">'
+        + _interface(tap_url + "/tables")
+        + "</capability>"
+        "</vosi:capabilities>\n"
+    )
+
+
+def availability(available: bool, note: str) -> str:
+    """Return the VOSI availability document."""
+    return (
+        '<?xml version="1.0" encoding="UTF-8"?>\n'
+        '<vosi:availability xmlns:vosi="http://www.ivoa.net/xml/VOSIAvailability/v1.0">'
+        f"<vosi:available>{'true' if available else 'false'}</vosi:available>"
+        f"<vosi:note>{escape(note)}</vosi:note>"
+        f"<vosi:note>checked {datetime.now(UTC).isoformat(timespec='seconds')}</vosi:note>"
+        "</vosi:availability>\n"
+    )
+
+
+def _column_xml(name: str, datatype: str, arraysize: str | None, description: str,
+                unit: str = "", ucd: str = "", utype: str = "", xtype: str = "",
+                indexed: bool = False) -> str:
+    size = f" arraysize={quoteattr(arraysize)}" if arraysize else ""
+    ext = f" extendedType={quoteattr(xtype)}" if xtype else ""
+    parts = [f"<column><name>{escape(name)}</name>",
+             f"<description>{escape(description)}</description>"]
+    if unit:
+        parts.append(f"<unit>{escape(unit)}</unit>")
+    if ucd:
+        parts.append(f"<ucd>{escape(ucd)}</ucd>")
+    if utype:
+        parts.append(f"<utype>{escape(utype)}</utype>")
+    parts.append(f'<dataType xsi:type="vs:VOTableType"{size}{ext}>{datatype}</dataType>')
+    if indexed:
+        parts.append("<flag>indexed</flag>")
+    parts.append("</column>")
+    return "".join(parts)
+
+
+def tableset() -> str:
+    """Return the VOSI tableset of every published table."""
+    body = []
+    for schema, description in SCHEMAS:
+        body.append(f"<schema><name>{schema}</name><description>{escape(description)}"
+                    "</description>")
+        for table_schema, table, text in PUBLISHED_TABLES:
+            if table_schema != schema:
+                continue
+            body.append(f'<table type="{"view" if schema != "tap_schema" else "output"}">'
+                        f"<name>{table}</name><description>{escape(text)}</description>")
+            if table in (obscore.TABLE, obscore.VIEW):
+                for c in obscore.COLUMNS:
+                    body.append(_column_xml(
+                        c.name, c.datatype,
+                        c.arraysize, c.description, c.unit, c.ucd, c.utype, c.xtype, c.indexed))
+            else:
+                for name, datatype, arraysize, text in TAP_SCHEMA_COLUMNS[table]:
+                    body.append(_column_xml(name, datatype, arraysize, text))
+            body.append("</table>")
+        body.append("</schema>")
+    return (
+        '<?xml version="1.0" encoding="UTF-8"?>\n'
+        '<vosi:tableset xmlns:vosi="http://www.ivoa.net/xml/VOSITables/v1.0" '
+        'xmlns:vs="http://www.ivoa.net/xml/VODataService/v1.1" '
+        'xmlns:xsi="http://www.w3.org/2001/XMLSchema-instance">'
+        + "".join(body)
+        + "</vosi:tableset>\n"
+    )
