@@ -80,8 +80,9 @@ class QueryResult:
             if meta:
                 table[column_name].unit = meta.unit or None
                 table[column_name].description = meta.description
-                table[column_name].meta = {"ucd": meta.ucd, "utype": meta.utype,
-                                           "xtype": meta.xtype}
+                table[column_name].meta = {
+                    k: v for k, v in (("ucd", meta.ucd), ("utype", meta.utype)) if v
+                }
         return table
 
 
@@ -152,6 +153,8 @@ def render(result: QueryResult, fmt: str, base_url: str = "") -> bytes:
     if len(table.columns):
         element = TableElement.from_table(votable, table)
         for field_ in element.fields:
+            if field_.datatype == "char":
+                field_.arraysize = "*"
             meta = COLUMN_BY_NAME.get(field_.name)
             if meta:
                 field_.ucd = meta.ucd or None
@@ -159,11 +162,19 @@ def render(result: QueryResult, fmt: str, base_url: str = "") -> bytes:
                 if meta.xtype:
                     field_.xtype = meta.xtype
         resource.tables.append(element)
-    if result.overflow:
-        resource.infos.append(Info(name="QUERY_STATUS", value="OVERFLOW"))
     out = io.BytesIO()
     votable.to_xml(out, tabledata_format="binary2" if fmt == "binary2" else "tabledata")
-    return out.getvalue()
+    return _tap_infos(out.getvalue(), result.overflow)
+
+
+def _tap_infos(xml: bytes, overflow: bool) -> bytes:
+    """Apply TAP's INFO rules astropy does not: no ID on INFOs, OVERFLOW after the TABLE."""
+    xml = re.sub(rb'(<INFO) ID="[^"]*"', rb"\1", xml)
+    if overflow:
+        marker = b'<INFO name="QUERY_STATUS" value="OVERFLOW"/>\n'
+        position = xml.rfind(b"</RESOURCE>")
+        xml = xml[:position] + marker + xml[position:]
+    return xml
 
 
 def error_document(message: str) -> bytes:
@@ -176,4 +187,4 @@ def error_document(message: str) -> bytes:
     resource.infos.append(info)
     out = io.BytesIO()
     votable.to_xml(out)
-    return out.getvalue()
+    return _tap_infos(out.getvalue(), overflow=False)

@@ -209,6 +209,12 @@ async def capabilities(request: Request) -> Response:
     return Response(vosi.capabilities(base_url(request) + "/tap"), media_type="text/xml")
 
 
+@router.get("/examples")
+async def examples(request: Request) -> Response:
+    """DALI examples: the prototype's queries, ready to copy."""
+    return Response(vosi.examples(base_url(request) + "/tap"), media_type="application/xhtml+xml")
+
+
 @router.get("/availability")
 async def availability(request: Request) -> Response:
     """VOSI availability: up when the store answers."""

@@ -46,7 +46,7 @@ TAP_SCHEMA_COLUMNS: dict[str, list[tuple[str, str, str | None, str]]] = {
         ("datatype", *_c, "ADQL datatype"),
         ("arraysize", *_c, "array size"),
         ("xtype", *_c, "extended type"),
-        ("size", "int", None, "deprecated size"),
+        ('"size"', "int", None, "deprecated size (delimited: SIZE is an ADQL reserved word)"),
         ("description", *_c, "description"),
         ("utype", *_c, "utype"),
         ("unit", *_c, "unit"),
@@ -69,6 +69,20 @@ TAP_SCHEMA_COLUMNS: dict[str, list[tuple[str, str, str | None, str]]] = {
         ("target_column", *_c, "key column in target_table"),
     ],
 }
+
+#: TAP_SCHEMA's own foreign keys (TAP 1.1 section 4): id, from, target, columns, description
+FOREIGN_KEYS = (
+    ("tables_schema", "tap_schema.tables", "tap_schema.schemas", "schema_name", "schema_name",
+     "the schema of a table"),
+    ("columns_table", "tap_schema.columns", "tap_schema.tables", "table_name", "table_name",
+     "the table of a column"),
+    ("keys_from", "tap_schema.keys", "tap_schema.tables", "from_table", "table_name",
+     "the table holding a foreign key"),
+    ("keys_target", "tap_schema.keys", "tap_schema.tables", "target_table", "table_name",
+     "the table a foreign key points at"),
+    ("key_columns_key", "tap_schema.key_columns", "tap_schema.keys", "key_id", "key_id",
+     "the key of a key column"),
+)
 
 _SQL_TYPES = {"char": "text", "int": "integer", "short": "smallint", "long": "bigint",
               "double": "double precision"}
@@ -93,7 +107,9 @@ def create_sql() -> str:
     """Return SQL that (re)creates and fills TAP_SCHEMA (TAP 1.1, section 4)."""
     ddl = ["CREATE SCHEMA IF NOT EXISTS tap_schema"]
     for table, columns in TAP_SCHEMA_COLUMNS.items():
-        cols = ", ".join(f'"{name}" {_SQL_TYPES[datatype]}' for name, datatype, _, _ in columns)
+        cols = ", ".join(
+            f'"{name.strip(chr(34))}" {_SQL_TYPES[datatype]}' for name, datatype, _, _ in columns
+        )
         ddl.append(f"DROP TABLE IF EXISTS {table} CASCADE")
         ddl.append(f"CREATE TABLE {table} ({cols})")
     schemas = [(name, None, text, i) for i, (name, text) in enumerate(SCHEMAS)]
@@ -113,7 +129,11 @@ def create_sql() -> str:
         for i, (name, datatype, arraysize, text) in enumerate(table_columns):
             columns.append((table, name, datatype, arraysize, None, None, text, None, None,
                             None, 0, 1, 1, i))
+    keys = [(key, source, target, text, None) for key, source, target, _, _, text in FOREIGN_KEYS]
+    key_columns = [(key, from_col, to_col) for key, _, _, from_col, to_col, _ in FOREIGN_KEYS]
     ddl += [
+        _insert("tap_schema.keys", keys),
+        _insert("tap_schema.key_columns", key_columns),
         _insert("tap_schema.schemas", schemas),
         _insert("tap_schema.tables", tables),
         _insert("tap_schema.columns", columns),

@@ -6,9 +6,14 @@ from datetime import UTC, datetime
 from xml.sax.saxutils import escape, quoteattr
 
 from ctanb.services import obscore
-from ctanb.services.tap_schema import PUBLISHED_TABLES, SCHEMAS, TAP_SCHEMA_COLUMNS
+from ctanb.services.tap_schema import (
+    FOREIGN_KEYS,
+    PUBLISHED_TABLES,
+    SCHEMAS,
+    TAP_SCHEMA_COLUMNS,
+)
 
-__all__ = ["capabilities", "availability", "tableset"]
+__all__ = ["capabilities", "availability", "tableset", "examples", "EXAMPLES"]
 
 _NS = (
     'xmlns:vosi="http://www.ivoa.net/xml/VOSICapabilities/v1.0" '
@@ -49,6 +54,7 @@ def capabilities(tap_url: str) -> str:
         f"<vosi:capabilities {_NS}>"
         '<capability standardID="ivo://ivoa.net/std/TAP" xsi:type="tr:TableAccess">'
         + _interface(tap_url, 'role="std" version="1.1"')
+        + '<dataModel ivo-id="ivo://ivoa.net/std/ObsCore#core-1.1">ObsCore-1.1</dataModel>'
         + '<language><name>ADQL</name><version ivo-id="ivo://ivoa.net/std/ADQL#v2.0">2.0'
         "</version><description>ADQL 2.0 translated to PostgreSQL with pg_sphere"
         "</description>"
@@ -61,6 +67,9 @@ def capabilities(tap_url: str) -> str:
         '<outputLimit><default unit="row">100000</default><hard unit="row">1000000</hard>'
         "</outputLimit>"
         "</capability>"
+        '<capability standardID="ivo://ivoa.net/std/DALI#examples">'
+        + _interface(tap_url + "/examples", 'role="std"')
+        + "</capability>"
         '<capability standardID="ivo://ivoa.net/std/VOSI#capabilities">'
         + _interface(tap_url + "/capabilities")
         + "</capability>"
@@ -125,6 +134,14 @@ def tableset() -> str:
             else:
                 for name, datatype, arraysize, text in TAP_SCHEMA_COLUMNS[table]:
                     body.append(_column_xml(name, datatype, arraysize, text))
+            for _, source, target, from_column, to_column, text in FOREIGN_KEYS:
+                if source == table:
+                    body.append(
+                        f"<foreignKey><targetTable>{target}</targetTable><fkColumn>"
+                        f"<fromColumn>{from_column}</fromColumn>"
+                        f"<targetColumn>{to_column}</targetColumn></fkColumn>"
+                        f"<description>{escape(text)}</description></foreignKey>"
+                    )
             body.append("</table>")
         body.append("</schema>")
     return (
@@ -134,4 +151,34 @@ def tableset() -> str:
         'xmlns:xsi="http://www.w3.org/2001/XMLSchema-instance">'
         + "".join(body)
         + "</vosi:tableset>\n"
+    )
+
+
+#: (id, title, ADQL) of the DALI examples: the original prototype's use cases.
+EXAMPLES = (
+    ("crab-cone", "The CTA prototype's cone search: runs whose field of view holds the Crab",
+     "SELECT * FROM cta.vo_obscore AS o WHERE 1 = INTERSECTS(o.s_region, "
+     "CIRCLE('ICRS', 83.63308333, 22.0145, 0.001))"),
+    ("above-50-tev", "Observations containing events above 50 TeV",
+     "SELECT obs_id, target_name, event_energy_max FROM ivoa.obscore "
+     "WHERE event_energy_max >= 50 ORDER BY event_energy_max DESC"),
+    ("public-blazars", "Public data of blazars (gamma-cat classes)",
+     "SELECT obs_id, target_name, target_class FROM ivoa.obscore WHERE data_rights = 'public' "
+     "AND target_class IN ('hbl', 'ibl', 'lbl', 'fsrq', 'blazar')"),
+)
+
+
+def examples(tap_url: str) -> str:
+    """Return the DALI examples document (XHTML with RDFa) of the prototype's use cases."""
+    items = "".join(
+        f'<div typeof="example" id="{key}" resource="#{key}">'
+        f'<h2 property="name">{escape(title)}</h2>'
+        f'<pre property="query">{escape(query)}</pre></div>'
+        for key, title, query in EXAMPLES
+    )
+    return (
+        '<?xml version="1.0" encoding="UTF-8"?>\n'
+        '<html xmlns="http://www.w3.org/1999/xhtml"><head><title>ctanb TAP examples</title>'
+        '</head><body vocab="http://www.ivoa.net/rdf/examples#">'
+        f"<h1>Examples for {escape(tap_url)}</h1>{items}</body></html>\n"
     )
