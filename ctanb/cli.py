@@ -8,13 +8,12 @@ from __future__ import annotations
 
 import argparse
 import importlib
-
 import sys
 from collections.abc import Sequence
 
 from ctanb.errors import CtanbError
 
-__all__ = ["main", "build_parser"]
+__all__ = ["build_parser", "main"]
 
 #: Modules that contribute sub-commands, each with ``register(subparsers)``.
 COMMAND_MODULES = (
@@ -60,8 +59,6 @@ def main(argv: Sequence[str] | None = None) -> int:
         print(f"ctanb: error: {exc}", file=sys.stderr)
         return 1
     return int(result or 0)
-
-
 
 
 if __name__ == "__main__":  # pragma: no cover

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-__all__ = ["CtanbError", "ConfigurationError", "DataError"]
+__all__ = ["ConfigurationError", "CtanbError", "DataError"]
 
 
 class CtanbError(Exception):

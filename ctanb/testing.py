@@ -16,7 +16,7 @@ import httpx
 
 from ctanb.config import Settings
 
-__all__ = ["free_port", "private_home", "ServiceProcess"]
+__all__ = ["ServiceProcess", "free_port", "private_home"]
 
 
 def free_port() -> int:
@@ -70,10 +70,12 @@ class ServiceProcess:
 
     @property
     def url(self) -> str:
+        """Base URL of the service."""
         return self.settings.service_url
 
     @property
     def port(self) -> int:
+        """Port of the service."""
         return int(self.url.rsplit(":", 1)[1].split("/")[0])
 
     def start(self, timeout: float = 60.0) -> ServiceProcess:
@@ -83,7 +85,10 @@ class ServiceProcess:
         log = open(self.log_path, "ab")  # noqa: SIM115 - closed with the process
         self.process = subprocess.Popen(
             [sys.executable, "-m", "ctanb.cli", "serve", "--port", str(self.port)],
-            env=env, stdout=log, stderr=subprocess.STDOUT, start_new_session=True,
+            env=env,
+            stdout=log,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
         )
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:

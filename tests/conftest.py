@@ -6,8 +6,8 @@ Every test that needs the archive uses these; they start once per test session.
 from __future__ import annotations
 
 import os
-import sys
 import shutil
+import sys
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -40,11 +40,13 @@ def ctanb_settings() -> Iterator[Settings]:
     port = free_port()
     settings = Settings(home=home, data_dir=DATA, service_url=f"http://127.0.0.1:{port}")
     saved = {k: v for k, v in os.environ.items() if k.startswith("CTANB_")}
-    os.environ.update({
-        "CTANB_HOME": str(home),
-        "CTANB_DATA": str(DATA),
-        "CTANB_SERVICE_URL": settings.service_url,
-    })
+    os.environ.update(
+        {
+            "CTANB_HOME": str(home),
+            "CTANB_DATA": str(DATA),
+            "CTANB_SERVICE_URL": settings.service_url,
+        }
+    )
     for name in ("CTANB_DATABASE_URL", "CTANB_TOKEN", "CTANB_CACHE", "CTANB_DASK_SCHEDULER"):
         os.environ.pop(name, None)
     yield settings

@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
-__all__ = ["InputFile", "ArchiveQuery", "ActivityRecord", "current_user"]
+__all__ = ["ActivityRecord", "ArchiveQuery", "InputFile", "current_user"]
 
 
 def current_user() -> str:

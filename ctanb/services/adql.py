@@ -10,7 +10,7 @@ from queryparser.postgresql import PostgreSQLQueryProcessor
 
 from ctanb.services.tap_schema import PUBLISHED_TABLES
 
-__all__ = ["ADQLError", "translate", "PUBLISHED_NAMES"]
+__all__ = ["PUBLISHED_NAMES", "ADQLError", "translate"]
 
 PUBLISHED_NAMES = frozenset(name for _, name, _ in PUBLISHED_TABLES)
 _UNQUALIFIED = {name.split(".", 1)[1]: name for name in PUBLISHED_NAMES}
@@ -51,7 +51,7 @@ def translate(adql: str) -> Translation:
         processor = PostgreSQLQueryProcessor(sql)
     except QuerySyntaxError as exc:
         raise ADQLError(_syntax_message(sql, exc, translated=True)) from exc
-    except Exception as exc:  # noqa: BLE001 - the parser raises many kinds
+    except Exception as exc:
         if "schema" in str(exc).lower():
             raise ADQLError(
                 "every table needs its schema: write e.g. ivoa.obscore, cta.vo_obscore or "

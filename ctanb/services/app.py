@@ -43,8 +43,12 @@ def create_app(settings: Settings | None = None, store: Store | None = None) -> 
     async def http_error(request: Request, exc: StarletteHTTPException) -> Response:
         headers = getattr(exc, "headers", None)
         if request.url.path.startswith("/tap"):
-            return Response(error_document(str(exc.detail)), status_code=exc.status_code,
-                            media_type="application/x-votable+xml", headers=headers)
+            return Response(
+                error_document(str(exc.detail)),
+                status_code=exc.status_code,
+                media_type="application/x-votable+xml",
+                headers=headers,
+            )
         return JSONResponse({"detail": exc.detail}, status_code=exc.status_code, headers=headers)
 
     @app.exception_handler(RequestValidationError)
@@ -53,14 +57,20 @@ def create_app(settings: Settings | None = None, store: Store | None = None) -> 
             f"{'.'.join(str(p) for p in e.get('loc', ()))}: {e.get('msg')}" for e in exc.errors()
         )
         if request.url.path.startswith("/tap"):
-            return Response(error_document(message), status_code=400,
-                            media_type="application/x-votable+xml")
+            return Response(
+                error_document(message), status_code=400, media_type="application/x-votable+xml"
+            )
         return JSONResponse({"detail": message}, status_code=400)
 
     @app.get("/")
     async def root() -> dict[str, str]:
-        return {"service": "ctanb archive", "version": __version__, "tap": "/tap",
-                "uws": "/uws", "data": "/data/{collection}/{obs_id}"}
+        return {
+            "service": "ctanb archive",
+            "version": __version__,
+            "tap": "/tap",
+            "uws": "/uws",
+            "data": "/data/{collection}/{obs_id}",
+        }
 
     return app
 

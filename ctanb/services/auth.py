@@ -17,8 +17,7 @@ from fastapi import HTTPException, Request
 
 from ctanb.services.store import Store
 
-__all__ = ["Identity", "ANONYMOUS", "create_token", "lookup_token", "get_identity"]
-
+__all__ = ["ANONYMOUS", "Identity", "create_token", "get_identity", "lookup_token"]
 
 
 @dataclass(frozen=True)
@@ -30,6 +29,7 @@ class Identity:
 
     @property
     def anonymous(self) -> bool:
+        """Whether this is the anonymous caller (public data only)."""
         return self.name == "anonymous"
 
 

@@ -20,25 +20,41 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     ingest = subparsers.add_parser(
         "ingest", help="ingest GADF DL3 folders or files into the ObsCore store"
     )
-    ingest.add_argument("paths", nargs="+", type=Path, metavar="PATH",
-                        help="GADF folder (obs-index + hdu-index) or DL3 event-list file")
+    ingest.add_argument(
+        "paths",
+        nargs="+",
+        type=Path,
+        metavar="PATH",
+        help="GADF folder (obs-index + hdu-index) or DL3 event-list file",
+    )
     ingest.add_argument("--collection", help="collection name (default: from the headers)")
-    ingest.add_argument("--defaults", type=Path,
-                        help="TOML file of per-collection defaults (default: the packaged one)")
+    ingest.add_argument(
+        "--defaults",
+        type=Path,
+        help="TOML file of per-collection defaults (default: the packaged one)",
+    )
     ingest.set_defaults(func=_ingest)
 
     serve = subparsers.add_parser("serve", help="run the TAP / data / UWS service")
     serve.add_argument("--host", default="127.0.0.1", help="interface (default 127.0.0.1)")
-    serve.add_argument("--port", type=int, default=DEFAULT_SERVICE_PORT,
-                       help=f"port (default {DEFAULT_SERVICE_PORT})")
+    serve.add_argument(
+        "--port",
+        type=int,
+        default=DEFAULT_SERVICE_PORT,
+        help=f"port (default {DEFAULT_SERVICE_PORT})",
+    )
     serve.add_argument("--log-level", default="warning")
     serve.set_defaults(func=_serve)
 
     token = subparsers.add_parser("token", help="create a local API token for a user")
     token.add_argument("action", choices=["create"])
     token.add_argument("name", help="user name")
-    token.add_argument("--group", action="append", default=[],
-                       help="group the user belongs to (repeatable), e.g. cta-consortium")
+    token.add_argument(
+        "--group",
+        action="append",
+        default=[],
+        help="group the user belongs to (repeatable), e.g. cta-consortium",
+    )
     token.set_defaults(func=_token)
 
 
@@ -71,8 +87,14 @@ def _ingest(args: argparse.Namespace) -> int:
     def progress(done: int, total: int, path: object) -> None:
         print(f"\r  [{done}/{total}] {Path(str(path)).name:<50}", end="", file=sys.stderr)
 
-    report = ingest(args.paths, store, collection=args.collection, defaults_file=args.defaults,
-                    catalogs_dir=settings.catalogs_dir, progress=progress)
+    report = ingest(
+        args.paths,
+        store,
+        collection=args.collection,
+        defaults_file=args.defaults,
+        catalogs_dir=settings.catalogs_dir,
+        progress=progress,
+    )
     print(file=sys.stderr)
     print(report)
     return 0 if report.ingested or not report.skipped else 1
@@ -84,8 +106,7 @@ def _serve(args: argparse.Namespace) -> int:
     from ctanb.services.app import create_app
 
     app = create_app()
-    uvicorn.run(app, host=args.host, port=args.port, log_level=args.log_level,
-                proxy_headers=True)
+    uvicorn.run(app, host=args.host, port=args.port, log_level=args.log_level, proxy_headers=True)
     return 0
 
 

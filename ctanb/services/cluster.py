@@ -59,18 +59,22 @@ class PrivateCluster:
 
     @property
     def data_dir(self) -> Path:
+        """The cluster's data folder."""
         return self.home / "postgres" / "data"
 
     @property
     def socket_dir(self) -> Path:
+        """Folder of the unix socket."""
         return self.home / "postgres" / "run"
 
     @property
     def log_file(self) -> Path:
+        """The server's log file."""
         return self.home / "postgres" / "server.log"
 
     @property
     def superuser(self) -> str:
+        """Role that owns the cluster (the OS user running it)."""
         return SERVICE_USER if _is_root() else pwd.getpwuid(os.geteuid()).pw_name
 
     def conninfo(self, dbname: str = "postgres", user: str | None = None) -> str:
@@ -81,9 +85,11 @@ class PrivateCluster:
 
     # -- life cycle -------------------------------------------------------------------
     def is_initialised(self) -> bool:
+        """Whether initdb has run."""
         return (self.data_dir / "PG_VERSION").exists()
 
     def is_running(self) -> bool:
+        """Whether the server is up."""
         if not self.is_initialised():
             return False
         result = self._run(["pg_ctl", "-D", str(self.data_dir), "status"], check=False)
@@ -102,8 +108,19 @@ class PrivateCluster:
             "-c max_connections=200 -c shared_buffers=256MB -c fsync=on"
         )
         self._run(
-            ["pg_ctl", "-D", str(self.data_dir), "-o", options, "-l", str(self.log_file), "-w",
-             "-t", "60", "start"]
+            [
+                "pg_ctl",
+                "-D",
+                str(self.data_dir),
+                "-o",
+                options,
+                "-l",
+                str(self.log_file),
+                "-w",
+                "-t",
+                "60",
+                "start",
+            ]
         )
         return True
 
@@ -128,8 +145,18 @@ class PrivateCluster:
         self._own(self.home, recursive=False)
         self._own(root)
         self._run(
-            ["initdb", "-D", str(self.data_dir), "-A", "trust", "-U", self.superuser,
-             "-E", "UTF8", "--locale=C.UTF-8"]
+            [
+                "initdb",
+                "-D",
+                str(self.data_dir),
+                "-A",
+                "trust",
+                "-U",
+                self.superuser,
+                "-E",
+                "UTF8",
+                "--locale=C.UTF-8",
+            ]
         )
 
     def _own(self, path: Path, recursive: bool = True) -> None:

@@ -37,6 +37,8 @@ def visible_file(store: Store, collection: str, obs_id: str, groups: frozenset[s
             "SELECT file_path FROM archive.observation WHERE obs_collection = %s AND obs_id = %s",
             (collection, obs_id),
         ).fetchone()
+    if row is None:  # deleted between the two statements
+        raise HTTPException(404, f"no observation {obs_id} in collection {collection}")
     path = Path(row[0])
     if not path.exists():
         raise HTTPException(410, f"the file of observation {obs_id} is no longer on the server")
@@ -50,7 +52,7 @@ async def download(
     request: Request,
     identity: Annotated[Identity, Depends(get_identity)],
 ) -> FileResponse:
-    """The event-list file of one observation (FITS)."""
+    """Return the event-list file of one observation (FITS)."""
     path = visible_file(request.app.state.store, collection, obs_id, identity.groups)
     return FileResponse(path, media_type="application/fits", filename=path.name)
 
@@ -81,8 +83,10 @@ async def datalink(
             "<TD>DL3 event list with GTI and IRF extensions</TD></TR>"
         )
     else:
-        rows = (f"<TR><TD>{escape(did)}</TD><TD></TD><TD></TD><TD>#this</TD><TD></TD><TD></TD>"
-                "<TD>NotFoundFault: no such dataset that you may read</TD></TR>")
+        rows = (
+            f"<TR><TD>{escape(did)}</TD><TD></TD><TD></TD><TD>#this</TD><TD></TD><TD></TD>"
+            "<TD>NotFoundFault: no such dataset that you may read</TD></TR>"
+        )
     body = (
         '<?xml version="1.0" encoding="UTF-8"?>\n'
         '<VOTABLE xmlns="http://www.ivoa.net/xml/VOTable/v1.3" version="1.3">'

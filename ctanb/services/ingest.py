@@ -13,7 +13,7 @@ from __future__ import annotations
 import hashlib
 import re
 import tomllib
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from datetime import datetime
 from importlib import resources
@@ -30,10 +30,11 @@ from ctanb.errors import DataError
 from ctanb.services import obscore
 from ctanb.services.store import Store
 
-__all__ = ["ingest", "IngestReport", "observation_row", "find_event_files", "load_defaults"]
+__all__ = ["IngestReport", "find_event_files", "ingest", "load_defaults", "observation_row"]
 
 DEFAULT_FOV_RADIUS = 2.5 * u.deg
 BATCH_SIZE = 50
+Getter = Callable[..., Any]  # header/obs-index look-up of the first key that has a value
 _HC = (const.h * const.c).to(u.m * u.TeV)
 
 
@@ -135,15 +136,19 @@ def load_defaults(path: str | Path | None = None) -> list[dict[str, Any]]:
     return list(tomllib.loads(text)["collection"])
 
 
-def _collection_for(header: fits.Header, defaults: list[dict[str, Any]], name: str | None):
+def _collection_for(
+    header: fits.Header, defaults: list[dict[str, Any]], name: str | None
+) -> dict[str, Any]:
     if name:
         for entry in defaults:
             if entry["name"].lower() == name.lower():
                 return entry
         return {"name": name}
     for entry in defaults:
-        if all(str(header.get(k, "")).strip().lower() == str(v).lower()
-               for k, v in entry.get("match", {}).items()):
+        if all(
+            str(header.get(k, "")).strip().lower() == str(v).lower()
+            for k, v in entry.get("match", {}).items()
+        ):
             return entry
     return {"name": "DL3"}
 
@@ -158,8 +163,11 @@ class _TargetClasses:
         if path and path.exists():
             table = Table.read(path)
             for row in table:
-                names = [row["common_name"], *str(row["other_names"]).split(","),
-                         *str(row["gamma_names"]).split(",")]
+                names = [
+                    row["common_name"],
+                    *str(row["other_names"]).split(","),
+                    *str(row["gamma_names"]).split(","),
+                ]
                 for name in names:
                     if str(name).strip():
                         self._classes.setdefault(normalise_name(str(name)), str(row["classes"]))
@@ -345,13 +353,14 @@ def _aeff_column(source: fits.HDUList | Path | None, column: str) -> np.ndarray 
         except OSError:
             return None
     for hdu in source[1:]:
-        if str(hdu.header.get("HDUCLAS2", "")).upper() == "EFF_AREA" or hdu.name in (
-            "AEFF", "EFFECTIVE AREA",
-        ):
-            if column in hdu.columns.names:
-                unit = u.Unit(hdu.columns[column].unit or "")
-                target = u.deg if column.startswith("THETA") else u.TeV
-                return (np.asarray(hdu.data[column], dtype=float) * unit).to_value(target)
+        is_aeff = str(hdu.header.get("HDUCLAS2", "")).upper() == "EFF_AREA" or hdu.name in (
+            "AEFF",
+            "EFFECTIVE AREA",
+        )
+        if is_aeff and column in hdu.columns.names:
+            unit = u.Unit(hdu.columns[column].unit or "")
+            target = u.deg if column.startswith("THETA") else u.TeV
+            return (np.asarray(hdu.data[column], dtype=float) * unit).to_value(target)
     return None
 
 
@@ -363,7 +372,9 @@ def _aeff_energy_range(hdul: fits.HDUList, irf_path: Path | None) -> tuple[float
     return None
 
 
-def _safe_energy_range(get, header, aeff_range):
+def _safe_energy_range(
+    get: Getter, header: fits.Header, aeff_range: tuple[float, float] | None
+) -> tuple[float | None, float | None]:
     lo, hi = get("SAFE_ENERGY_LO"), get("SAFE_ENERGY_HI")
     if lo is not None and hi is not None:
         return float(lo), float(hi)
@@ -376,7 +387,7 @@ def _safe_energy_range(get, header, aeff_range):
     return aeff_range or (None, None)
 
 
-def _exptime(get) -> float | None:
+def _exptime(get: Getter) -> float | None:
     if get("LIVETIME") is not None:
         return float(get("LIVETIME"))
     if get("ONTIME") is not None:
@@ -384,7 +395,7 @@ def _exptime(get) -> float | None:
     return None
 
 
-def _pointing_mode(get) -> str | None:
+def _pointing_mode(get: Getter) -> str | None:
     mode = get("POINTING_MODE")
     if mode:
         return str(mode).lower()
@@ -394,7 +405,7 @@ def _pointing_mode(get) -> str | None:
     return None
 
 
-def _obs_mode(get, ra, dec, ra_obj, dec_obj) -> str | None:
+def _obs_mode(get: Getter, ra: float, dec: float, ra_obj: Any, dec_obj: Any) -> str | None:
     mode = get("OBS_MODE")
     if mode:
         return str(mode).lower()
@@ -412,7 +423,7 @@ def _quality(value: Any) -> str | None:
     return {0: "good", 1: "minor issues", 2: "bad"}.get(int(value), str(value))
 
 
-def _zenith(get) -> float | None:
+def _zenith(get: Getter) -> float | None:
     if get("ZEN_PNT") is not None:
         return float(get("ZEN_PNT"))
     if get("ALT_PNT") is not None:
@@ -434,12 +445,12 @@ def _upsert_sql() -> str:
     names = ", ".join(_COLUMNS)
     values = ", ".join(
         "scircle(spoint(radians(%(s_ra)s), radians(%(s_dec)s)), radians(%(s_fov)s / 2.0))"
-        if name == "s_region" else f"%({name})s"
+        if name == "s_region"
+        else f"%({name})s"
         for name in _COLUMNS
     )
     updates = ", ".join(
-        f"{name} = EXCLUDED.{name}" for name in _COLUMNS
-        if name not in ("obs_collection", "obs_id")
+        f"{name} = EXCLUDED.{name}" for name in _COLUMNS if name not in ("obs_collection", "obs_id")
     )
     return (
         f"INSERT INTO {obscore.BASE_TABLE} ({names}) VALUES ({values}) "

@@ -13,7 +13,7 @@ from astropy.table import MaskedColumn, Table
 
 from ctanb.services.obscore import COLUMN_BY_NAME
 
-__all__ = ["QueryResult", "FORMATS", "render", "error_document", "normalise_format"]
+__all__ = ["FORMATS", "QueryResult", "error_document", "normalise_format", "render"]
 
 VOTABLE = "application/x-votable+xml"
 #: RESPONSEFORMAT values -> (canonical name, media type)
@@ -34,7 +34,9 @@ FORMATS: dict[str, tuple[str, str]] = {
 }
 
 _SPHERE_NUMBER = r"(-?[0-9.eE+-]+)"
-_CIRCLE = re.compile(rf"<\(\s*{_SPHERE_NUMBER}\s*,\s*{_SPHERE_NUMBER}\s*\)\s*,\s*{_SPHERE_NUMBER}\s*>")
+_CIRCLE = re.compile(
+    rf"<\(\s*{_SPHERE_NUMBER}\s*,\s*{_SPHERE_NUMBER}\s*\)\s*,\s*{_SPHERE_NUMBER}\s*>"
+)
 _POINT = re.compile(rf"\(\s*{_SPHERE_NUMBER}\s*,\s*{_SPHERE_NUMBER}\s*\)")
 
 
@@ -101,8 +103,9 @@ def _column(values: list[Any], pgtype: str, name: str, base_url: str) -> MaskedC
     if pgtype == "bool":
         return MaskedColumn(np.array([bool(v) for v in values], dtype=bool), mask=mask)
     text = [_text(v, pgtype, name, base_url).encode("utf-8") for v in values]
-    return MaskedColumn(np.array(text, dtype=bytes) if text else np.array([], dtype="S1"),
-                        mask=mask)
+    return MaskedColumn(
+        np.array(text, dtype=bytes) if text else np.array([], dtype="S1"), mask=mask
+    )
 
 
 def _text(value: Any, pgtype: str, name: str, base_url: str) -> str:
@@ -119,8 +122,9 @@ def _text(value: Any, pgtype: str, name: str, base_url: str) -> str:
             return f"POSITION ICRS {lon % 360:.8f} {lat:.8f}"
     if pgtype == "spoly":
         points = _POINT.findall(str(value))
-        coords = " ".join(f"{np.degrees(float(a)) % 360:.8f} {np.degrees(float(b)):.8f}"
-                          for a, b in points)
+        coords = " ".join(
+            f"{np.degrees(float(a)) % 360:.8f} {np.degrees(float(b)):.8f}" for a, b in points
+        )
         return f"POLYGON ICRS {coords}"
     text = str(value)
     if name == "access_url" and text.startswith("/"):
@@ -141,15 +145,15 @@ def render(result: QueryResult, fmt: str, base_url: str = "") -> bytes:
     """Serialise ``result`` in the format named by :func:`normalise_format`."""
     table = result.to_table(base_url)
     if fmt in ("csv", "tsv"):
-        out = io.StringIO()
-        table.write(out, format="ascii.csv" if fmt == "csv" else "ascii.tab")
-        return out.getvalue().encode()
+        text = io.StringIO()
+        table.write(text, format="ascii.csv" if fmt == "csv" else "ascii.tab")
+        return text.getvalue().encode()
     votable = VOTableFile()
     resource = Resource(type="results")
     votable.resources.append(resource)
     resource.infos.append(Info(name="QUERY_STATUS", value="OK"))
-    for key, text in result.infos.items():
-        resource.infos.append(Info(name=key, value=text))
+    for key, value in result.infos.items():
+        resource.infos.append(Info(name=key, value=value))
     if len(table.columns):
         element = TableElement.from_table(votable, table)
         for field_ in element.fields:

@@ -31,7 +31,7 @@ CREATE TABLE IF NOT EXISTS archive.api_token (
 REVOKE ALL ON archive.api_token FROM PUBLIC;
 """
 
-__all__ = ["Store", "READER_ROLE", "DATABASE"]
+__all__ = ["DATABASE", "READER_ROLE", "Store"]
 
 DATABASE = "ctanb"
 READER_ROLE = "ctanb_reader"
@@ -160,8 +160,9 @@ def _create_reader_role(conn: psycopg.Connection) -> None:
     exists = conn.execute("SELECT 1 FROM pg_roles WHERE rolname = %s", (READER_ROLE,)).fetchone()
     if not exists:
         with contextlib.suppress(psycopg.errors.DuplicateObject):
-            conn.execute(sql.SQL("CREATE ROLE {} NOLOGIN NOBYPASSRLS").format(
-                sql.Identifier(READER_ROLE)))
+            conn.execute(
+                sql.SQL("CREATE ROLE {} NOLOGIN NOBYPASSRLS").format(sql.Identifier(READER_ROLE))
+            )
     role = sql.Identifier(READER_ROLE)
     public_columns = sql.SQL(", ").join(sql.Identifier(c.name) for c in obscore.COLUMNS)
     statements = [
@@ -175,5 +176,6 @@ def _create_reader_role(conn: psycopg.Connection) -> None:
         conn.execute(statement)
     # A query must not change its own groups or role: only the service sets them, with SET.
     with contextlib.suppress(psycopg.errors.InsufficientPrivilege):
-        conn.execute("REVOKE EXECUTE ON FUNCTION pg_catalog.set_config(text, text, boolean) "
-                     "FROM PUBLIC")
+        conn.execute(
+            "REVOKE EXECUTE ON FUNCTION pg_catalog.set_config(text, text, boolean) FROM PUBLIC"
+        )

@@ -14,7 +14,8 @@ import psycopg
 from fastapi import APIRouter, Depends, Request
 from fastapi.responses import Response
 
-from ctanb.services.adql import ADQLError, translate
+from ctanb.services import vosi
+from ctanb.services.adql import ADQLError, Translation, translate
 from ctanb.services.auth import Identity, get_identity
 from ctanb.services.results import (
     QueryResult,
@@ -23,11 +24,10 @@ from ctanb.services.results import (
     render,
 )
 from ctanb.services.store import Store
-from ctanb.services import vosi
 
 log = logging.getLogger(__name__)
 
-__all__ = ["router", "run_query", "QueryError", "DEFAULT_MAXREC", "HARD_MAXREC", "tap_request"]
+__all__ = ["DEFAULT_MAXREC", "HARD_MAXREC", "QueryError", "router", "run_query", "tap_request"]
 
 DEFAULT_MAXREC = 100_000
 HARD_MAXREC = 1_000_000
@@ -70,7 +70,7 @@ def run_query(
     try:
         with store.connect() as conn, store.reader(conn, groups, timeout_ms) as cur:
             cur.execute("SET LOCAL search_path = ivoa, cta, tap_schema, public")
-            cur.execute(translation.sql)  # type: ignore[arg-type]
+            cur.execute(translation.sql.encode())
             description = cur.description or []
             names = [d.name for d in description]
             types = _type_names(conn, [d.type_code for d in description])
@@ -86,7 +86,7 @@ def run_query(
     return QueryResult(names, types, list(rows[:limit]), overflow=overflow)
 
 
-def _translate(adql: str):
+def _translate(adql: str) -> Translation:
     try:
         return translate(adql)
     except ADQLError as exc:
@@ -134,8 +134,9 @@ async def tap_request(request: Request) -> dict[str, str]:
 
 
 def _error(message: str, status: int = 400) -> Response:
-    return Response(error_document(message), status_code=status,
-                    media_type="application/x-votable+xml")
+    return Response(
+        error_document(message), status_code=status, media_type="application/x-votable+xml"
+    )
 
 
 def base_url(request: Request) -> str:
@@ -172,9 +173,7 @@ def check_query_params(params: dict[str, str]) -> tuple[str, int | None, str, st
 
 
 @router.api_route("/sync", methods=["GET", "POST"])
-async def sync(
-    request: Request, identity: Annotated[Identity, Depends(get_identity)]
-) -> Response:
+async def sync(request: Request, identity: Annotated[Identity, Depends(get_identity)]) -> Response:
     """TAP synchronous query."""
     params = await tap_request(request)
     try:
@@ -191,7 +190,7 @@ async def sync(
         result.overflow = True
     try:
         body = render(result, fmt, base_url(request))
-    except Exception as exc:  # noqa: BLE001 - never a bare 500 for a query
+    except Exception as exc:
         log.exception("cannot serialise the result of %r", query)
         return _error(f"the result could not be written as {fmt}: {exc}", status=500)
     return Response(body, media_type=media)
@@ -223,8 +222,6 @@ async def availability(request: Request) -> Response:
         with store.connect() as conn:
             conn.execute("SELECT 1")
         ok, note = True, "the ctanb archive is accepting queries"
-    except Exception as exc:  # noqa: BLE001 - any failure means unavailable
+    except Exception as exc:
         ok, note = False, f"store unreachable: {escape(str(exc))}"
     return Response(vosi.availability(ok, note), media_type="text/xml")
-
-

@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 from ctanb.services import obscore
 
-__all__ = ["create_sql", "PUBLISHED_TABLES", "TAP_SCHEMA_COLUMNS"]
+__all__ = ["PUBLISHED_TABLES", "TAP_SCHEMA_COLUMNS", "create_sql"]
 
 #: (schema, table, description) of every table a query may name.
 PUBLISHED_TABLES: tuple[tuple[str, str, str], ...] = (
@@ -72,22 +74,69 @@ TAP_SCHEMA_COLUMNS: dict[str, list[tuple[str, str, str | None, str]]] = {
 
 #: TAP_SCHEMA's own foreign keys (TAP 1.1 section 4): id, from, target, columns, description
 FOREIGN_KEYS = (
-    ("tables_schema", "tap_schema.tables", "tap_schema.schemas", "schema_name", "schema_name",
-     "the schema of a table"),
-    ("columns_table", "tap_schema.columns", "tap_schema.tables", "table_name", "table_name",
-     "the table of a column"),
-    ("keys_from", "tap_schema.keys", "tap_schema.tables", "from_table", "table_name",
-     "the table holding a foreign key"),
-    ("keys_target", "tap_schema.keys", "tap_schema.tables", "target_table", "table_name",
-     "the table a foreign key points at"),
-    ("key_columns_key", "tap_schema.key_columns", "tap_schema.keys", "key_id", "key_id",
-     "the key of a key column"),
+    (
+        "tables_schema",
+        "tap_schema.tables",
+        "tap_schema.schemas",
+        "schema_name",
+        "schema_name",
+        "the schema of a table",
+    ),
+    (
+        "columns_table",
+        "tap_schema.columns",
+        "tap_schema.tables",
+        "table_name",
+        "table_name",
+        "the table of a column",
+    ),
+    (
+        "keys_from",
+        "tap_schema.keys",
+        "tap_schema.tables",
+        "from_table",
+        "table_name",
+        "the table holding a foreign key",
+    ),
+    (
+        "keys_target",
+        "tap_schema.keys",
+        "tap_schema.tables",
+        "target_table",
+        "table_name",
+        "the table a foreign key points at",
+    ),
+    (
+        "key_columns_key",
+        "tap_schema.key_columns",
+        "tap_schema.keys",
+        "key_id",
+        "key_id",
+        "the key of a key column",
+    ),
 )
 
-_SQL_TYPES = {"char": "text", "int": "integer", "short": "smallint", "long": "bigint",
-              "double": "double precision"}
-PRINCIPAL = {"dataproduct_type", "obs_collection", "obs_id", "target_name", "s_ra", "s_dec",
-             "t_min", "t_max", "access_url", "energy_min", "energy_max", "instrument_name"}
+_SQL_TYPES = {
+    "char": "text",
+    "int": "integer",
+    "short": "smallint",
+    "long": "bigint",
+    "double": "double precision",
+}
+PRINCIPAL = {
+    "dataproduct_type",
+    "obs_collection",
+    "obs_id",
+    "target_name",
+    "s_ra",
+    "s_dec",
+    "t_min",
+    "t_max",
+    "access_url",
+    "energy_min",
+    "energy_max",
+    "instrument_name",
+}
 
 
 def _literal(value: object) -> str:
@@ -98,7 +147,7 @@ def _literal(value: object) -> str:
     return "'" + str(value).replace("'", "''") + "'"
 
 
-def _insert(table: str, rows: list[tuple[object, ...]]) -> str:
+def _insert(table: str, rows: Sequence[tuple[object, ...]]) -> str:
     values = ",\n".join("(" + ", ".join(_literal(v) for v in row) + ")" for row in rows)
     return f"INSERT INTO {table} VALUES\n{values}"
 
@@ -106,9 +155,9 @@ def _insert(table: str, rows: list[tuple[object, ...]]) -> str:
 def create_sql() -> str:
     """Return SQL that (re)creates and fills TAP_SCHEMA (TAP 1.1, section 4)."""
     ddl = ["CREATE SCHEMA IF NOT EXISTS tap_schema"]
-    for table, columns in TAP_SCHEMA_COLUMNS.items():
+    for table, declared in TAP_SCHEMA_COLUMNS.items():
         cols = ", ".join(
-            f'"{name.strip(chr(34))}" {_SQL_TYPES[datatype]}' for name, datatype, _, _ in columns
+            f'"{name.strip(chr(34))}" {_SQL_TYPES[datatype]}' for name, datatype, _, _ in declared
         )
         ddl.append(f"DROP TABLE IF EXISTS {table} CASCADE")
         ddl.append(f"CREATE TABLE {table} ({cols})")
@@ -120,15 +169,29 @@ def create_sql() -> str:
     columns: list[tuple[object, ...]] = []
     for table in (obscore.TABLE, obscore.VIEW):
         for i, c in enumerate(obscore.COLUMNS):
-            columns.append((
-                table, c.name, c.datatype, c.arraysize, c.xtype or None, None, c.description,
-                c.utype or None, c.unit or None, c.ucd or None, int(c.indexed),
-                int(c.name in PRINCIPAL), int(c.group != "cta"), i,
-            ))
+            columns.append(
+                (
+                    table,
+                    c.name,
+                    c.datatype,
+                    c.arraysize,
+                    c.xtype or None,
+                    None,
+                    c.description,
+                    c.utype or None,
+                    c.unit or None,
+                    c.ucd or None,
+                    int(c.indexed),
+                    int(c.name in PRINCIPAL),
+                    int(c.group != "cta"),
+                    i,
+                )
+            )
     for table, table_columns in TAP_SCHEMA_COLUMNS.items():
         for i, (name, datatype, arraysize, text) in enumerate(table_columns):
-            columns.append((table, name, datatype, arraysize, None, None, text, None, None,
-                            None, 0, 1, 1, i))
+            columns.append(
+                (table, name, datatype, arraysize, None, None, text, None, None, None, 0, 1, 1, i)
+            )
     keys = [(key, source, target, text, None) for key, source, target, _, _, text in FOREIGN_KEYS]
     key_columns = [(key, from_col, to_col) for key, _, _, from_col, to_col, _ in FOREIGN_KEYS]
     ddl += [

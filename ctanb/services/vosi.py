@@ -13,7 +13,7 @@ from ctanb.services.tap_schema import (
     TAP_SCHEMA_COLUMNS,
 )
 
-__all__ = ["capabilities", "availability", "tableset", "examples", "EXAMPLES"]
+__all__ = ["EXAMPLES", "availability", "capabilities", "examples", "tableset"]
 
 _NS = (
     'xmlns:vosi="http://www.ivoa.net/xml/VOSICapabilities/v1.0" '
@@ -95,13 +95,23 @@ def availability(available: bool, note: str) -> str:
     )
 
 
-def _column_xml(name: str, datatype: str, arraysize: str | None, description: str,
-                unit: str = "", ucd: str = "", utype: str = "", xtype: str = "",
-                indexed: bool = False) -> str:
+def _column_xml(
+    name: str,
+    datatype: str,
+    arraysize: str | None,
+    description: str,
+    unit: str = "",
+    ucd: str = "",
+    utype: str = "",
+    xtype: str = "",
+    indexed: bool = False,
+) -> str:
     size = f" arraysize={quoteattr(arraysize)}" if arraysize else ""
     ext = f" extendedType={quoteattr(xtype)}" if xtype else ""
-    parts = [f"<column><name>{escape(name)}</name>",
-             f"<description>{escape(description)}</description>"]
+    parts = [
+        f"<column><name>{escape(name)}</name>",
+        f"<description>{escape(description)}</description>",
+    ]
     if unit:
         parts.append(f"<unit>{escape(unit)}</unit>")
     if ucd:
@@ -119,18 +129,31 @@ def tableset() -> str:
     """Return the VOSI tableset of every published table."""
     body = []
     for schema, description in SCHEMAS:
-        body.append(f"<schema><name>{schema}</name><description>{escape(description)}"
-                    "</description>")
+        body.append(
+            f"<schema><name>{schema}</name><description>{escape(description)}</description>"
+        )
         for table_schema, table, text in PUBLISHED_TABLES:
             if table_schema != schema:
                 continue
-            body.append(f'<table type="{"view" if schema != "tap_schema" else "output"}">'
-                        f"<name>{table}</name><description>{escape(text)}</description>")
+            body.append(
+                f'<table type="{"view" if schema != "tap_schema" else "output"}">'
+                f"<name>{table}</name><description>{escape(text)}</description>"
+            )
             if table in (obscore.TABLE, obscore.VIEW):
                 for c in obscore.COLUMNS:
-                    body.append(_column_xml(
-                        c.name, c.datatype,
-                        c.arraysize, c.description, c.unit, c.ucd, c.utype, c.xtype, c.indexed))
+                    body.append(
+                        _column_xml(
+                            c.name,
+                            c.datatype,
+                            c.arraysize,
+                            c.description,
+                            c.unit,
+                            c.ucd,
+                            c.utype,
+                            c.xtype,
+                            c.indexed,
+                        )
+                    )
             else:
                 for name, datatype, arraysize, text in TAP_SCHEMA_COLUMNS[table]:
                     body.append(_column_xml(name, datatype, arraysize, text))
@@ -156,15 +179,24 @@ def tableset() -> str:
 
 #: (id, title, ADQL) of the DALI examples: the original prototype's use cases.
 EXAMPLES = (
-    ("crab-cone", "The CTA prototype's cone search: runs whose field of view holds the Crab",
-     "SELECT * FROM cta.vo_obscore AS o WHERE 1 = INTERSECTS(o.s_region, "
-     "CIRCLE('ICRS', 83.63308333, 22.0145, 0.001))"),
-    ("above-50-tev", "Observations containing events above 50 TeV",
-     "SELECT obs_id, target_name, event_energy_max FROM ivoa.obscore "
-     "WHERE event_energy_max >= 50 ORDER BY event_energy_max DESC"),
-    ("public-blazars", "Public data of blazars (gamma-cat classes)",
-     "SELECT obs_id, target_name, target_class FROM ivoa.obscore WHERE data_rights = 'public' "
-     "AND target_class IN ('hbl', 'ibl', 'lbl', 'fsrq', 'blazar')"),
+    (
+        "crab-cone",
+        "The CTA prototype's cone search: runs whose field of view holds the Crab",
+        "SELECT * FROM cta.vo_obscore AS o WHERE 1 = INTERSECTS(o.s_region, "
+        "CIRCLE('ICRS', 83.63308333, 22.0145, 0.001))",
+    ),
+    (
+        "above-50-tev",
+        "Observations containing events above 50 TeV",
+        "SELECT obs_id, target_name, event_energy_max FROM ivoa.obscore "
+        "WHERE event_energy_max >= 50 ORDER BY event_energy_max DESC",
+    ),
+    (
+        "public-blazars",
+        "Public data of blazars (gamma-cat classes)",
+        "SELECT obs_id, target_name, target_class FROM ivoa.obscore WHERE data_rights = 'public' "
+        "AND target_class IN ('hbl', 'ibl', 'lbl', 'fsrq', 'blazar')",
+    ),
 )
 
 

@@ -35,14 +35,18 @@ def rows(store, where="true"):
 
 
 def test_values_come_from_the_data(own_store, data_dir):
-    report = ingest([data_dir / "hess-dl3-dr1", data_dir / "cta-1dc"], own_store,
-                    catalogs_dir=data_dir / "catalogs")
+    report = ingest(
+        [data_dir / "hess-dl3-dr1", data_dir / "cta-1dc"],
+        own_store,
+        catalogs_dir=data_dir / "catalogs",
+    )
     assert len(report.ingested) == 109 and not report.skipped
     index = Table.read(data_dir / "hess-dl3-dr1" / "obs-index.fits.gz")
     expected = index[index["OBS_ID"] == 23523][0]
     row = rows(own_store, "obs_id = '23523'")[0]
-    events = fits.getdata(data_dir / "hess-dl3-dr1" / "data" / "hess_dl3_dr1_obs_id_023523.fits.gz",
-                          "EVENTS")
+    events = fits.getdata(
+        data_dir / "hess-dl3-dr1" / "data" / "hess_dl3_dr1_obs_id_023523.fits.gz", "EVENTS"
+    )
     mjdref = index.meta["MJDREFI"] + index.meta["MJDREFF"]
     assert row["s_ra"] == pytest.approx(expected["RA_PNT"])
     assert row["s_dec"] == pytest.approx(expected["DEC_PNT"])

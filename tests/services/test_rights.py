@@ -69,9 +69,11 @@ def test_downloads_follow_the_rights(archive_url, tokens):
 
 @pytest.mark.parametrize("token", ["forged-token", ""])
 def test_bad_tokens_are_refused_with_a_message(tap_url, token):
-    response = httpx.get(tap_url + "/sync", params={
-        "LANG": "ADQL", "QUERY": "SELECT TOP 1 obs_id FROM ivoa.obscore"},
-        headers={"Authorization": f"Bearer {token}"} if token else {"Authorization": "Bearer"})
+    response = httpx.get(
+        tap_url + "/sync",
+        params={"LANG": "ADQL", "QUERY": "SELECT TOP 1 obs_id FROM ivoa.obscore"},
+        headers={"Authorization": f"Bearer {token}"} if token else {"Authorization": "Bearer"},
+    )
     if token:
         assert response.status_code == 401
         assert "invalid or expired token" in response.text

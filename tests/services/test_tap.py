@@ -9,7 +9,6 @@ import pytest
 import pyvo
 from astropy.io.votable import parse_single_table
 from astropy.table import Table
-
 from tests_support import CRAB_QUERY, expected_crab_runs
 
 pytestmark = pytest.mark.slow
@@ -24,9 +23,15 @@ def test_prototype_query_sync_returns_the_four_crab_runs(tap_url, data_dir):
 
 @pytest.mark.parametrize("fmt", ["votable", "votable/b2", "csv", "tsv"])
 def test_response_formats(tap_url, fmt):
-    response = httpx.post(tap_url + "/sync", data={
-        "REQUEST": "doQuery", "LANG": "ADQL", "RESPONSEFORMAT": fmt,
-        "QUERY": "SELECT TOP 5 obs_id, s_ra, target_name FROM ivoa.obscore ORDER BY obs_id"})
+    response = httpx.post(
+        tap_url + "/sync",
+        data={
+            "REQUEST": "doQuery",
+            "LANG": "ADQL",
+            "RESPONSEFORMAT": fmt,
+            "QUERY": "SELECT TOP 5 obs_id, s_ra, target_name FROM ivoa.obscore ORDER BY obs_id",
+        },
+    )
     assert response.status_code == 200
     if fmt.startswith("votable"):
         table = parse_single_table(io.BytesIO(response.content)).to_table()
@@ -37,8 +42,7 @@ def test_response_formats(tap_url, fmt):
 
 
 def test_maxrec_overflow_is_flagged(tap_url):
-    result = pyvo.dal.TAPService(tap_url).run_sync(
-        "SELECT obs_id FROM ivoa.obscore", maxrec=7)
+    result = pyvo.dal.TAPService(tap_url).run_sync("SELECT obs_id FROM ivoa.obscore", maxrec=7)
     assert len(result) == 7
     assert result.query_status == "OVERFLOW"
 
@@ -48,18 +52,22 @@ def test_geometry_functions(tap_url):
     rows = service.run_sync(
         "SELECT TOP 3 obs_id, DISTANCE(POINT('ICRS', s_ra, s_dec), POINT('ICRS', 83.633, 22.014)) "
         "AS dist FROM ivoa.obscore WHERE 1 = CONTAINS(POINT('ICRS', s_ra, s_dec), "
-        "CIRCLE('ICRS', 83.633, 22.014, 1)) ORDER BY dist").to_table()
+        "CIRCLE('ICRS', 83.633, 22.014, 1)) ORDER BY dist"
+    ).to_table()
     # two Crab runs point 0.5 deg from the Crab, two 1.5 deg (obs-index RA_PNT/DEC_PNT)
     assert sorted(rows["obs_id"]) == ["23523", "23526"]
     assert all(0.49 < d < 0.51 for d in rows["dist"])
     box = service.run_sync(
         "SELECT COUNT(*) AS n FROM ivoa.obscore WHERE 1 = INTERSECTS(s_region, "
-        "BOX('ICRS', 83.633, 22.014, 1, 1))").to_table()
+        "BOX('ICRS', 83.633, 22.014, 1, 1))"
+    ).to_table()
     polygon = service.run_sync(
         "SELECT COUNT(*) AS n FROM ivoa.obscore WHERE 1 = INTERSECTS(s_region, "
-        "POLYGON('ICRS', 83, 21.5, 84, 21.5, 84, 22.5))").to_table()
-    area = service.run_sync("SELECT TOP 1 AREA(s_region) AS a FROM ivoa.obscore "
-                            "WHERE obs_id = '23523'").to_table()
+        "POLYGON('ICRS', 83, 21.5, 84, 21.5, 84, 22.5))"
+    ).to_table()
+    area = service.run_sync(
+        "SELECT TOP 1 AREA(s_region) AS a FROM ivoa.obscore WHERE obs_id = '23523'"
+    ).to_table()
     assert box["n"][0] == 4 and polygon["n"][0] == 4
     assert area["a"][0] == pytest.approx(19.63, rel=0.01)  # pi * 2.5^2 square degrees
 
@@ -72,7 +80,8 @@ def test_group_by_and_join(tap_url):
     assert dict(zip(counts["obs_collection"], counts["n"], strict=True)) == {"HESS-DL3-DR1": 105}
     joined = service.run_sync(
         "SELECT TOP 5 a.obs_id, b.target_name FROM ivoa.obscore AS a JOIN cta.vo_obscore AS b "
-        "ON a.obs_id = b.obs_id WHERE a.target_name = 'Crab'").to_table()
+        "ON a.obs_id = b.obs_id WHERE a.target_name = 'Crab'"
+    ).to_table()
     assert len(joined) == 4
 
 
@@ -89,8 +98,9 @@ def test_group_by_and_join(tap_url):
     ],
 )
 def test_bad_queries_return_error_documents(tap_url, query, message):
-    response = httpx.post(tap_url + "/sync", data={"REQUEST": "doQuery", "LANG": "ADQL",
-                                                   "QUERY": query})
+    response = httpx.post(
+        tap_url + "/sync", data={"REQUEST": "doQuery", "LANG": "ADQL", "QUERY": query}
+    )
     if message is None:  # the trailing statement is dropped: nothing can write
         assert response.status_code == 200
         count = pyvo.dal.TAPService(tap_url).run_sync("SELECT COUNT(*) AS n FROM ivoa.obscore")
@@ -100,7 +110,7 @@ def test_bad_queries_return_error_documents(tap_url, query, message):
     assert b'name="QUERY_STATUS" value="ERROR"' in response.content
     assert b"Traceback" not in response.content
     assert message in response.text
-    with pytest.raises(pyvo.dal.DALQueryError, match="."):
+    with pytest.raises(pyvo.dal.DALQueryError, match=r"\w"):
         pyvo.dal.TAPService(tap_url).run_sync(query)
 
 
@@ -110,10 +120,14 @@ def test_bad_queries_return_error_documents(tap_url, query, message):
         ({"QUERY": "SELECT * FROM ivoa.obscore"}, "missing LANG"),
         ({"LANG": "SQL", "QUERY": "SELECT 1"}, "unsupported LANG"),
         ({"LANG": "ADQL"}, "missing QUERY"),
-        ({"LANG": "ADQL", "QUERY": "SELECT obs_id FROM ivoa.obscore", "MAXREC": "many"},
-         "MAXREC must be a whole number"),
-        ({"LANG": "ADQL", "QUERY": "SELECT obs_id FROM ivoa.obscore", "RESPONSEFORMAT": "pdf"},
-         "unsupported RESPONSEFORMAT"),
+        (
+            {"LANG": "ADQL", "QUERY": "SELECT obs_id FROM ivoa.obscore", "MAXREC": "many"},
+            "MAXREC must be a whole number",
+        ),
+        (
+            {"LANG": "ADQL", "QUERY": "SELECT obs_id FROM ivoa.obscore", "RESPONSEFORMAT": "pdf"},
+            "unsupported RESPONSEFORMAT",
+        ),
     ],
 )
 def test_bad_parameters_return_error_documents(tap_url, params, message):
@@ -135,7 +149,12 @@ def test_vosi_resources(tap_url):
 
 
 def test_tap_schema_is_queryable(tap_url):
-    rows = pyvo.dal.TAPService(tap_url).run_sync(
-        "SELECT column_name, unit, ucd FROM tap_schema.columns "
-        "WHERE table_name = 'ivoa.obscore' AND column_name = 'energy_max'").to_table()
+    rows = (
+        pyvo.dal.TAPService(tap_url)
+        .run_sync(
+            "SELECT column_name, unit, ucd FROM tap_schema.columns "
+            "WHERE table_name = 'ivoa.obscore' AND column_name = 'energy_max'"
+        )
+        .to_table()
+    )
     assert list(rows["unit"]) == ["TeV"] and list(rows["ucd"]) == ["em.energy;stat.max"]
