@@ -1,0 +1,182 @@
+"""JupyterLab on loopback driven by headless Chromium (playwright), for the widget tests."""
+
+from __future__ import annotations
+
+import json
+import os
+import secrets
+import shutil
+import signal
+import subprocess
+import sys
+import tempfile
+import time
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import httpx
+import pytest
+
+from ctanb.testing import free_port
+
+ARTIFACTS = Path(__file__).resolve().parents[2] / "test-artifacts" / "widgets"
+CHROMIUM = "/usr/bin/chromium"
+CHROMIUM_ARGS = [
+    "--no-sandbox",
+    "--disable-dev-shm-usage",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--no-first-run",
+    "--host-resolver-rules=MAP * ~NOTFOUND, EXCLUDE 127.0.0.1",
+]
+
+
+@dataclass
+class Lab:
+    """A running JupyterLab: its URL, token and notebook root."""
+
+    url: str
+    token: str
+    root: Path
+    process: subprocess.Popen[bytes]
+    log: Path
+
+    def write_notebook(self, name: str, cells: list[str]) -> str:
+        """Write a notebook of code cells into the root; return its path relative to it."""
+        nb = {
+            "cells": [
+                {
+                    "cell_type": "code",
+                    "metadata": {},
+                    "source": src,
+                    "outputs": [],
+                    "execution_count": None,
+                }
+                for src in cells
+            ],
+            "metadata": {
+                "kernelspec": {"name": "python3", "display_name": "Python 3", "language": "python"}
+            },
+            "nbformat": 4,
+            "nbformat_minor": 5,
+        }
+        (self.root / name).write_text(json.dumps(nb))
+        return name
+
+
+@pytest.fixture(scope="session")
+def aladin_assets() -> Path:
+    """The Aladin Lite assets installed into this environment (as the project's set-up does)."""
+    from ctanb.widgets.aladin import install_assets
+
+    return install_assets()
+
+
+@pytest.fixture(scope="session")
+def lab(ctanb_settings, aladin_assets) -> Iterator[Lab]:
+    """``jupyter lab`` on 127.0.0.1 with a temporary root and the session's CTANB_* settings."""
+    root = Path(tempfile.mkdtemp(prefix="ctanb-lab-"))
+    token = secrets.token_hex(16)
+    port = free_port()
+    log = root.parent / f"{root.name}.log"
+    env = {
+        **os.environ,
+        "JUPYTER_CONFIG_DIR": str(root / ".jupyter-config"),
+        "JUPYTER_RUNTIME_DIR": str(root / ".jupyter-runtime"),
+    }
+    command = [
+        sys.executable,
+        "-m",
+        "jupyterlab",
+        "--allow-root",
+        "--no-browser",
+        f"--ServerApp.token={token}",
+        f"--port={port}",
+        "--ip=127.0.0.1",
+        f"--ServerApp.root_dir={root}",
+        "--ServerApp.disable_check_xsrf=False",
+        "--LabApp.news_url=",
+        "--LabApp.check_for_updates_class=jupyterlab.NeverCheckForUpdate",
+    ]
+    process = subprocess.Popen(
+        command, env=env, stdout=log.open("wb"), stderr=subprocess.STDOUT, start_new_session=True
+    )
+    url = f"http://127.0.0.1:{port}"
+    deadline = time.monotonic() + 60
+    while True:
+        if process.poll() is not None:
+            raise RuntimeError(f"jupyter lab exited: {log.read_text()[-3000:]}")
+        try:
+            if (
+                httpx.get(f"{url}/api/status", params={"token": token}, timeout=2).status_code
+                == 200
+            ):
+                break
+        except httpx.HTTPError:
+            pass
+        if time.monotonic() > deadline:
+            raise RuntimeError(f"jupyter lab did not start: {log}")
+        time.sleep(0.3)
+    yield Lab(url, token, root, process, log)
+    os.killpg(process.pid, signal.SIGTERM)
+    try:
+        process.wait(20)
+    except subprocess.TimeoutExpired:
+        os.killpg(process.pid, signal.SIGKILL)
+    shutil.rmtree(root, ignore_errors=True)
+
+
+@dataclass
+class Browser:
+    """A Chromium page with the console and network requests it saw."""
+
+    page: object
+    console: list[str] = field(default_factory=list)
+    errors: list[str] = field(default_factory=list)
+    requests: list[str] = field(default_factory=list)
+    failed: list[str] = field(default_factory=list)
+
+    def screenshot(self, name: str) -> Path:
+        ARTIFACTS.mkdir(parents=True, exist_ok=True)
+        path = ARTIFACTS / f"{name}.png"
+        self.page.screenshot(path=str(path), full_page=True)
+        return path
+
+    def run_notebook(self, lab: Lab, notebook: str, timeout: float = 60_000) -> None:
+        """Open ``notebook`` in JupyterLab and run all its cells."""
+        page = self.page
+        page.goto(f"{lab.url}/lab/tree/{notebook}?token={lab.token}&reset")
+        page.wait_for_selector(".jp-Notebook .jp-Cell", timeout=timeout)
+        page.wait_for_selector(
+            ".jp-Notebook-ExecutionIndicator[data-status='idle']", timeout=timeout
+        )
+        page.locator(".jp-Notebook .jp-Cell").first.click()
+        page.get_by_role("menuitem", name="Run", exact=True).click()
+        page.get_by_role("menuitem", name="Run All Cells", exact=True).click()
+
+
+@pytest.fixture(scope="session")
+def chromium() -> Iterator[object]:
+    playwright_api = pytest.importorskip("playwright.sync_api")
+    if not Path(CHROMIUM).exists():
+        pytest.skip("Debian's chromium is not installed")
+    with playwright_api.sync_playwright() as pw:
+        browser = pw.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS, headless=True)
+        yield browser
+        browser.close()
+
+
+@pytest.fixture
+def browser(chromium) -> Iterator[Browser]:
+    """A fresh page that records console messages and every request."""
+    context = chromium.new_context(viewport={"width": 1400, "height": 1000})
+    page = context.new_page()
+    record = Browser(page)
+    page.on("console", lambda m: record.console.append(f"{m.type}: {m.text}"))
+    page.on("pageerror", lambda e: record.errors.append(str(e)))
+    page.on("request", lambda r: record.requests.append(r.url))
+    page.on("requestfailed", lambda r: record.failed.append(f"{r.url} {r.failure}"))
+    page.on("response", lambda r: r.status >= 400 and record.failed.append(f"{r.url} {r.status}"))
+    yield record
+    context.close()
