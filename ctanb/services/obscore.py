@@ -779,3 +779,20 @@ def create_table_sql() -> str:
             f"SELECT {public} FROM {BASE_TABLE}"
         )
     return ";\n".join(statements) + ";\n"
+
+
+def markdown_table() -> str:
+    """Return the Markdown table of every column: group, unit, UCD, meaning, where it comes from."""
+    lines = [
+        "| column | group | unit | UCD | meaning | where the value comes from |",
+        "| --- | --- | --- | --- | --- | --- |",
+    ]
+    for c in COLUMNS:
+        lines.append(
+            f"| `{c.name}` | {c.group} | {c.unit} | {c.ucd} | {c.description} | {c.source} |"
+        )
+    return "\n".join(lines) + "\n"
+
+
+if __name__ == "__main__":  # pragma: no cover - `python -m ctanb.services.obscore`
+    print(markdown_table(), end="")

@@ -1,0 +1,157 @@
+"""``ctanb demo``: the whole stack on one machine, started with one command.
+
+Starts (or reuses) the private store, ingests the demo data, starts the archive service
+and JupyterLab with the tutorials, prints the URLs, and stops what it started on Ctrl-C.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import secrets
+import shutil
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import httpx
+
+from ctanb.config import Settings, get_settings, repo_root
+
+__all__ = ["register", "run_demo"]
+
+
+def register(subparsers: argparse._SubParsersAction) -> None:
+    """Add ``ctanb demo``."""
+    demo = subparsers.add_parser(
+        "demo", help="start the store, ingest the demo data, start the services and JupyterLab"
+    )
+    demo.add_argument(
+        "data",
+        nargs="*",
+        type=Path,
+        help="folders to ingest (default: the hess-dl3-dr1 and cta-1dc folders "
+        "of CTANB_DATA, ../shared/data next to the checkout)",
+    )
+    demo.add_argument("--port", type=int, default=None, help="service port (default 8765)")
+    demo.add_argument("--lab-port", type=int, default=8888, help="JupyterLab port (default 8888)")
+    demo.add_argument("--no-lab", action="store_true", help="do not start JupyterLab")
+    demo.add_argument(
+        "--no-wait",
+        action="store_true",
+        help="start everything, print the URLs and stop again (a smoke test)",
+    )
+    demo.set_defaults(func=lambda args: run_demo(args))
+
+
+def _step(message: str) -> None:
+    print(f"==> {message}", flush=True)
+
+
+def run_demo(args: argparse.Namespace) -> int:
+    """Run the demo stack until Ctrl-C."""
+    from ctanb.services.ingest import ingest
+    from ctanb.services.store import Store
+
+    settings = get_settings()
+    if args.port:
+        settings = Settings(**{**settings.__dict__, "service_url": f"http://127.0.0.1:{args.port}"})
+    port = int(settings.service_url.rsplit(":", 1)[1])
+
+    _step(f"store: {settings.database_url or settings.home / 'postgres'}")
+    store = Store.open(settings)
+
+    folders = args.data or [settings.data_dir / "hess-dl3-dr1", settings.data_dir / "cta-1dc"]
+    _step("ingesting " + ", ".join(str(f) for f in folders))
+
+    def progress(done: int, total: int, path: object) -> None:
+        print(f"\r    {done}/{total} files", end="", flush=True)
+
+    report = ingest(folders, store, catalogs_dir=settings.catalogs_dir, progress=progress)
+    print()
+    print("    " + str(report).replace("\n", "\n    "))
+
+    children: list[subprocess.Popen[bytes]] = []
+    env = {
+        **os.environ,
+        "CTANB_SERVICE_URL": settings.service_url,
+        "CTANB_HOME": str(settings.home),
+        "CTANB_DATA": str(settings.data_dir),
+    }
+    try:
+        if _answers(settings.service_url):
+            _step(f"archive service already running at {settings.service_url}")
+        else:
+            _step(f"starting the archive service on {settings.service_url}")
+            children.append(
+                subprocess.Popen(
+                    [sys.executable, "-m", "ctanb.cli", "serve", "--port", str(port)], env=env
+                )
+            )
+            _wait_for(settings.service_url + "/tap/availability", children[-1])
+        lab_url = None
+        if not args.no_lab and shutil.which("jupyter", path=str(Path(sys.executable).parent)):
+            token = secrets.token_hex(16)
+            notebooks = repo_root() / "notebooks"
+            _step(f"starting JupyterLab on port {args.lab_port} in {notebooks}")
+            command = [
+                str(Path(sys.executable).parent / "jupyter"),
+                "lab",
+                "--no-browser",
+                f"--port={args.lab_port}",
+                "--ip=127.0.0.1",
+                f"--ServerApp.token={token}",
+                f"--ServerApp.root_dir={notebooks}",
+            ]
+            if os.geteuid() == 0:
+                command.append("--allow-root")
+            children.append(subprocess.Popen(command, env=env, stderr=subprocess.DEVNULL))
+            lab_url = f"http://127.0.0.1:{args.lab_port}/lab?token={token}"
+            _wait_for(f"http://127.0.0.1:{args.lab_port}/api/status?token={token}", children[-1])
+        print()
+        print(f"  TAP service : {settings.service_url}/tap")
+        print(f"  Downloads   : {settings.service_url}/data/{{collection}}/{{obs_id}}")
+        if lab_url:
+            print(f"  JupyterLab  : {lab_url}")
+        print("\nPress Ctrl-C to stop.", flush=True)
+        if args.no_wait:
+            return 0
+        stop = {signal.SIGINT, signal.SIGTERM}
+        signal.pthread_sigmask(signal.SIG_BLOCK, stop)
+        signal.sigwait(stop)
+        return 0
+    except KeyboardInterrupt:
+        return 0
+    finally:
+        for child in reversed(children):
+            child.terminate()
+        for child in children:
+            try:
+                child.wait(15)
+            except subprocess.TimeoutExpired:
+                child.kill()
+        if children:
+            _step("stopped the services (the store keeps running: `ctanb db stop`)")
+
+
+def _answers(url: str) -> bool:
+    try:
+        return httpx.get(url + "/tap/availability", timeout=1).status_code == 200
+    except httpx.HTTPError:
+        return False
+
+
+def _wait_for(url: str, child: subprocess.Popen[bytes], timeout: float = 90) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if child.poll() is not None:
+            raise SystemExit(f"{' '.join(map(str, child.args))} exited with {child.returncode}")
+        try:
+            if httpx.get(url, timeout=2).status_code < 500:
+                return
+        except httpx.HTTPError:
+            pass
+        time.sleep(0.3)
+    raise SystemExit(f"{url} did not answer within {timeout} s")
