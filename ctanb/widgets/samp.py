@@ -1,0 +1,125 @@
+"""Send results to desktop VO tools (TOPCAT, Aladin desktop, DS9) over SAMP.
+
+This is the kernel-side path: an :class:`pyvo.samp.SAMPIntegratedClient` registers with
+the SAMP hub that runs beside the kernel (a desktop hub, or one given by ``hub_params``)
+and broadcasts ``table.load.votable`` / ``table.load.fits`` with URLs the receiving
+application can fetch. A result table's URL is the archive's TAP sync URL of its query,
+so the receiver fetches the table straight from the archive service.
+"""
+
+from __future__ import annotations
+
+import tempfile
+from pathlib import Path
+from typing import Any
+from urllib.parse import urlencode
+
+from astropy.table import Table
+
+from ctanb.config import get_settings
+from ctanb.errors import ConfigurationError
+
+__all__ = ["SampSender", "data_urls", "table_url"]
+
+
+def table_url(table: Table, service_url: str | None = None) -> str:
+    """URL that returns ``table`` as a VOTable.
+
+    The TAP sync URL of the query in ``table.meta["adql"]`` when there is one, else a
+    VOTable written to a temporary file (``file://``, readable on this machine only).
+    """
+    adql = table.meta.get("adql")
+    if adql:
+        service = service_url or table.meta.get("service_url") or get_settings().service_url
+        tap = table.meta.get("tap_url") or service.rstrip("/") + "/tap"
+        query = urlencode(
+            {"REQUEST": "doQuery", "LANG": "ADQL", "RESPONSEFORMAT": "votable", "QUERY": adql}
+        )
+        return f"{tap}/sync?{query}"
+    folder = Path(tempfile.mkdtemp(prefix="ctanb-samp-"))
+    path = folder / "table.xml"
+    table.write(path, format="votable")
+    return path.as_uri()
+
+
+def data_urls(table: Table, service_url: str | None = None) -> list[tuple[str, str]]:
+    """(obs_id, URL) of the event file of each row: ``access_url``, else the service's /data."""
+    service = (service_url or get_settings().service_url).rstrip("/")
+    out = []
+    for row in table:
+        url = str(row["access_url"]) if "access_url" in table.colnames else ""
+        if not url:
+            url = f"{service}/data/{row['obs_collection']}/{row['obs_id']}"
+        out.append((str(row["obs_id"]), url))
+    return out
+
+
+class SampSender:
+    """A SAMP client of the kernel that sends tables and event files.
+
+    Parameters
+    ----------
+    hub_params : dict, optional
+        Hub connection parameters (``samp.hub.xmlrpc.url`` and ``samp.secret``); by default
+        the standard lock-file discovery (``SAMP_HUB`` or ``~/.samp``).
+    name : str
+        Name shown to the other applications.
+    """
+
+    def __init__(self, hub_params: dict[str, str] | None = None, name: str = "ctanb") -> None:
+        self.hub_params = hub_params
+        self.name = name
+        self._client: Any = None
+
+    def _connect(self) -> Any:
+        from pyvo.samp import SAMPClientError, SAMPHubError, SAMPIntegratedClient
+
+        if self._client is not None and self._client.is_connected:
+            return self._client
+        client = SAMPIntegratedClient(name=self.name, description="ctanb notebook")
+        try:
+            client.connect(hub_params=self.hub_params)
+        except (SAMPHubError, SAMPClientError, OSError) as exc:
+            raise ConfigurationError(
+                "no SAMP hub found: start TOPCAT or Aladin desktop (they run a hub) on the machine "
+                f"running this kernel, or use the browser's Web SAMP button ({exc})"
+            ) from exc
+        self._client = client
+        return client
+
+    def send_table(
+        self, table: Table, name: str = "ctanb result", recipient: str | None = None
+    ) -> str:
+        """Broadcast ``table.load.votable`` (or send it to ``recipient``); return the URL sent."""
+        url = table_url(table)
+        message = {
+            "samp.mtype": "table.load.votable",
+            "samp.params": {"url": url, "name": name, "table-id": name},
+        }
+        self._send(message, recipient)
+        return url
+
+    def send_data(self, table: Table, recipient: str | None = None) -> list[str]:
+        """Send the event file of each row as ``table.load.fits``; return the URLs sent."""
+        urls = []
+        for obs_id, url in data_urls(table):
+            message = {
+                "samp.mtype": "table.load.fits",
+                "samp.params": {"url": url, "name": f"events {obs_id}", "table-id": obs_id},
+            }
+            self._send(message, recipient)
+            urls.append(url)
+        return urls
+
+    def _send(self, message: dict, recipient: str | None) -> None:
+        client = self._connect()
+        if recipient:
+            client.notify(recipient, message)
+        else:
+            client.notify_all(message)
+
+    def close(self) -> None:
+        """Unregister from the hub."""
+        if self._client is not None and self._client.is_connected:
+            self._client.disconnect()
+        self._client = None
