@@ -1,1 +1,25 @@
-"""ctanb.widgets."""
+"""Notebook widgets: search forms, results table, sky view, actions and the Explorer.
+
+``from ctanb.widgets import Explorer; Explorer()`` is the one-line entry point. The sky view
+needs the Aladin Lite assets installed once with ``ctanb-install-aladin``.
+"""
+
+from ctanb.widgets.actions import Actions, Product
+from ctanb.widgets.aladin import OfflineAladin, install_assets
+from ctanb.widgets.explorer import Explorer
+from ctanb.widgets.forms import ConeSearch
+from ctanb.widgets.samp import SampSender
+from ctanb.widgets.skyview import SkyView
+from ctanb.widgets.table import ResultsTable
+
+__all__ = [
+    "Actions",
+    "ConeSearch",
+    "Explorer",
+    "OfflineAladin",
+    "Product",
+    "ResultsTable",
+    "SampSender",
+    "SkyView",
+    "install_assets",
+]

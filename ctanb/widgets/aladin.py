@@ -221,6 +221,15 @@ def uninstall_assets(prefix: str | Path | None = None) -> None:
     shutil.rmtree(asset_dir(prefix).parent, ignore_errors=True)
 
 
+class _CallQueue(CallStore):
+    """ipyaladin's call store, emptied once run (ipyaladin 0.8.1 replays it on every load)."""
+
+    def run_all(self) -> None:
+        calls, self.calls = self.calls, []
+        for func, args, kwargs in calls:
+            func(*args, **kwargs)
+
+
 _LOADER = (Path(__file__).parent / "static" / "aladin_loader.js").read_text()
 
 
@@ -244,7 +253,7 @@ class OfflineAladin(ipyaladin.Aladin):
         options.setdefault("log", False)
         options.setdefault("show_simbad_pointer_control", False)
         # ipyaladin keeps these on the class: one widget's queue would replay on every widget.
-        self._call_store = CallStore()
+        self._call_store = _CallQueue()
         self.listener_callback = {}
         super().__init__(**options)
 

@@ -113,7 +113,6 @@ class ConeSearch(w.VBox):
         self.resolve_button.on_click(lambda _: self.resolve())
         self.submit_button.on_click(lambda _: self.submit())
         self.reset_button.on_click(lambda _: self.reset())
-        self.target.on_submit(lambda _: self.resolve())
         super().__init__(
             [
                 w.HBox([self.target, self.resolve_button, self.resolved]),
@@ -175,7 +174,7 @@ class ConeSearch(w.VBox):
         except (CtanbError, ValueError, LookupError, OSError) as exc:
             self._error(str(exc))
             return None
-        except Exception as exc:  # noqa: BLE001 - a form never shows a traceback
+        except Exception as exc:
             self._error(f"search failed: {type(exc).__name__}: {exc}")
             return None
         self.result = table

@@ -119,6 +119,8 @@ class SkyView(OfflineAladin):
             except ImportError:
                 target = SkyCoord.from_name(target)
             target = getattr(target, "coord", target)
+        elif isinstance(target, (tuple, list)):
+            target = SkyCoord(float(target[0]), float(target[1]), unit="deg", frame="icrs")
         self.target = target
         if fov is not None:
             self.fov = fov

@@ -1,0 +1,108 @@
+"""The one-line entry point of a notebook: search, results, sky view and actions together."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import ipywidgets as w
+import traitlets
+from astropy import units as u
+from astropy.table import Table
+
+from ctanb.widgets.actions import Actions, Product
+from ctanb.widgets.forms import ConeSearch
+from ctanb.widgets.samp import SampSender
+from ctanb.widgets.skyview import SkyView
+from ctanb.widgets.table import ResultsTable
+
+__all__ = ["Explorer"]
+
+
+class Explorer(w.VBox):
+    """Search the archive, browse and select results on a table and the sky, act on them.
+
+    The table's and the sky view's selections are one: ticking a row highlights its
+    footprint, clicking a footprint ticks its row.
+
+    Parameters
+    ----------
+    radius : Quantity
+        Initial cone radius.
+    archive : str, optional
+        Archive service URL (default ``CTANB_SERVICE_URL``).
+    samp : SampSender, optional
+        SAMP client for "Send result table" / "Send selected data".
+    sky : dict, optional
+        Options of the :class:`SkyView` (``survey``, ``height``...).
+
+    Attributes
+    ----------
+    search, table, sky, actions
+        The parts, each usable on its own.
+    """
+
+    def __init__(
+        self,
+        radius: u.Quantity = 1 * u.deg,
+        archive: str | None = None,
+        samp: SampSender | None = None,
+        sky: dict[str, Any] | None = None,
+    ) -> None:
+        self.search = ConeSearch(radius=radius, on_result=self.show)
+        self.table = ResultsTable(page_size=10)
+        self.sky = SkyView(**(sky or {}))
+        traitlets.link((self.table, "selected_rows"), (self.sky, "selected_rows"))
+        self.actions = Actions(
+            selection=lambda: self.selected,
+            results=lambda: self.results,
+            archive=archive,
+            on_product=self._show_product,
+            samp=samp,
+        )
+        super().__init__(
+            [
+                self.search,
+                w.HBox(
+                    [
+                        w.Box([self.table], layout=w.Layout(flex="1 1 55%", overflow="auto")),
+                        w.Box([self.sky], layout=w.Layout(flex="1 1 45%")),
+                    ],
+                    layout=w.Layout(width="100%"),
+                ),
+                self.actions,
+            ]
+        )
+        self.add_class("ctanb-explorer")
+
+    @property
+    def results(self) -> Table | None:
+        """The last search result (all rows)."""
+        return self.search.result
+
+    @property
+    def selected(self) -> Table:
+        """The selected rows as an astropy Table."""
+        return self.table.selected
+
+    @property
+    def products(self) -> list[Product]:
+        """Analysis products made from the buttons, oldest first."""
+        return self.actions.products
+
+    def show(self, table: Table) -> None:
+        """Show a result table in the table and on the sky."""
+        self.table.table = table
+        self.sky.show_table(table)
+
+    def _show_product(self, product: Product) -> None:
+        if product.kind != "count_map":
+            return
+        counts = product.value
+        for attribute in ("counts", "map"):
+            if getattr(product.value, attribute, None) is not None:
+                counts = getattr(product.value, attribute)
+                break
+        try:
+            self.sky.add_count_map(counts, name=f"counts {len(self.products)}")
+        except Exception as exc:
+            self.actions._message(f"count map made; not shown on the sky: {exc}", error=True)
