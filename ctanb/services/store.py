@@ -10,11 +10,13 @@ idempotent. Queries from the outside run through :meth:`Store.reader` as the rea
 from __future__ import annotations
 
 import contextlib
+import logging
 from collections.abc import Iterable, Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import psycopg
 from psycopg import sql
+from psycopg_pool import ConnectionPool
 
 from ctanb.config import Settings, get_settings
 from ctanb.errors import ConfigurationError
@@ -32,6 +34,8 @@ REVOKE ALL ON archive.api_token FROM PUBLIC;
 """
 
 __all__ = ["DATABASE", "READER_ROLE", "Store"]
+
+log = logging.getLogger(__name__)
 
 DATABASE = "ctanb"
 READER_ROLE = "ctanb_reader"
@@ -67,6 +71,7 @@ class Store:
     conninfo: str
     cluster: PrivateCluster | None = None
     statement_timeout_ms: int = DEFAULT_STATEMENT_TIMEOUT_MS
+    _pool: ConnectionPool | None = field(default=None, init=False, repr=False)
 
     # -------------------------------------------------------------- opening
     @classmethod
@@ -109,6 +114,7 @@ class Store:
             conn.execute(tap_schema.create_sql())
             conn.execute(TOKENS_SQL)
             _create_reader_role(conn)
+            _mark_sphere_operators_leakproof(conn)
             # ADQL translation of AREA() calls this helper.
             conn.execute(
                 "CREATE OR REPLACE FUNCTION public.square_degrees(double precision) "
@@ -126,6 +132,20 @@ class Store:
                 f"cannot connect to the ctanb store ({self.conninfo}): {exc}. "
                 "Start it with `ctanb db start`, or check CTANB_DATABASE_URL."
             ) from exc
+
+    @contextlib.contextmanager
+    def connection(self) -> Iterator[psycopg.Connection]:
+        """Lend a connection from the store's pool (opened on first use, up to 10)."""
+        if self._pool is None:
+            self._pool = ConnectionPool(self.conninfo, min_size=1, max_size=10, open=True)
+        with self._pool.connection() as conn:
+            yield conn
+
+    def close(self) -> None:
+        """Close the connection pool, if any."""
+        if self._pool is not None:
+            self._pool.close()
+            self._pool = None
 
     @contextlib.contextmanager
     def reader(
@@ -146,6 +166,37 @@ class Store:
             cur.execute(sql.SQL("SET LOCAL ctanb.groups = {}").format(sql.Literal(group_list)))
             cur.execute(sql.SQL("SET LOCAL ROLE {}").format(sql.Identifier(READER_ROLE)))
             yield cur
+
+
+def _mark_sphere_operators_leakproof(conn: psycopg.Connection) -> None:
+    """Let row-level security use the GiST index for pg_sphere's operators.
+
+    Under a row-level security policy PostgreSQL evaluates a query's own conditions after
+    the policy unless their functions are LEAKPROOF, so a cone search (``&&``, ``@``) scans
+    every row (0.4 s for 10^6 rows instead of 5 ms). pg_sphere's comparison operators
+    reveal nothing but their result; marking them LEAKPROOF needs a superuser, which the
+    private cluster has. On a configured server without that right the policy still
+    holds, only slower.
+    """
+    functions = conn.execute(
+        """
+        SELECT DISTINCT p.oid::regprocedure::text
+        FROM pg_operator o
+        JOIN pg_proc p ON p.oid = o.oprcode
+        JOIN pg_depend d ON d.objid = p.oid AND d.classid = 'pg_proc'::regclass
+        JOIN pg_extension e ON e.oid = d.refobjid AND e.extname = 'pg_sphere'
+        WHERE o.oprresult = 'boolean'::regtype AND NOT p.proleakproof
+        """
+    ).fetchall()
+    try:
+        with conn.transaction():
+            for (signature,) in functions:
+                conn.execute(f"ALTER FUNCTION {signature} LEAKPROOF")
+    except psycopg.errors.InsufficientPrivilege:
+        log.warning(
+            "cannot mark pg_sphere operators LEAKPROOF (not a superuser): spatial queries "
+            "under row-level security will not use the GiST index"
+        )
 
 
 def _create_database(conninfo: str, name: str) -> None:
