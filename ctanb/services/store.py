@@ -161,10 +161,14 @@ class Store:
         timeout = int(timeout_ms or self.statement_timeout_ms)
         group_list = ",".join(sorted(g for g in groups if g and "," not in g))
         with conn.transaction(), conn.cursor() as cur:
-            cur.execute("SET TRANSACTION READ ONLY")
-            cur.execute(sql.SQL("SET LOCAL statement_timeout = {}").format(timeout))
-            cur.execute(sql.SQL("SET LOCAL ctanb.groups = {}").format(sql.Literal(group_list)))
-            cur.execute(sql.SQL("SET LOCAL ROLE {}").format(sql.Identifier(READER_ROLE)))
+            # one round trip for the whole set-up
+            cur.execute(
+                sql.SQL(
+                    "SET TRANSACTION READ ONLY; SET LOCAL statement_timeout = {}; "
+                    "SET LOCAL ctanb.groups = {}; "
+                    "SET LOCAL search_path = ivoa, cta, tap_schema, public; SET LOCAL ROLE {}"
+                ).format(timeout, sql.Literal(group_list), sql.Identifier(READER_ROLE))
+            )
             yield cur
 
 

@@ -69,7 +69,6 @@ def run_query(
     limit = DEFAULT_MAXREC if maxrec is None else max(0, min(int(maxrec), HARD_MAXREC))
     try:
         with store.connection() as conn, store.reader(conn, groups, timeout_ms) as cur:
-            cur.execute("SET LOCAL search_path = ivoa, cta, tap_schema, public")
             cur.execute(translation.sql.encode())
             description = cur.description or []
             names = [d.name for d in description]
