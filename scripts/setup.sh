@@ -5,12 +5,15 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-APT_PACKAGES=(postgresql-15 postgresql-15-pgsphere stilts graphviz chromium nodejs npm)
+APT_PACKAGES=(postgresql-15 postgresql-15-pgsphere stilts graphviz chromium)
 
 missing=()
 for pkg in "${APT_PACKAGES[@]}"; do
     dpkg-query -W -f='${Status}' "$pkg" 2>/dev/null | grep -q "install ok installed" || missing+=("$pkg")
 done
+# Node.js may come from elsewhere than Debian (it often bundles npm): look for the commands.
+command -v node >/dev/null || missing+=(nodejs)
+command -v npm >/dev/null || missing+=(npm)
 if ((${#missing[@]})); then
     if [[ $(id -u) -ne 0 ]]; then
         echo "ctanb setup: missing Debian packages: ${missing[*]}" >&2
