@@ -39,7 +39,11 @@ if [[ ! -f $stamp || pyproject.toml -nt $stamp ]]; then
 fi
 
 if [[ -f package.json ]]; then
-    if [[ -x scripts/install_node.sh ]]; then bash scripts/install_node.sh; else npm install --no-audit --no-fund --silent; fi
+    if [[ -f scripts/install_node.sh ]]; then
+        bash scripts/install_node.sh
+    elif [[ ! -d node_modules || package-lock.json -nt node_modules ]]; then
+        npm ci --no-audit --no-fund --silent
+    fi
 fi
 if .venv/bin/python -c "import ctanb.widgets.aladin" 2>/dev/null; then
     .venv/bin/python -m ctanb.widgets.aladin >/dev/null
