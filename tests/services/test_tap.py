@@ -9,6 +9,7 @@ import pytest
 import pyvo
 from astropy.io.votable import parse_single_table
 from astropy.table import Table
+
 from tests_support import CRAB_QUERY, expected_crab_runs
 
 pytestmark = pytest.mark.slow
