@@ -159,7 +159,7 @@ def _write_background_hips(folder: Path) -> int:
 
 
 def _all_sky_moc() -> bytes:
-    """An IVOA MOC 1.1 FITS file covering the whole sky (the 12 order-0 cells)."""
+    """Return an IVOA MOC 1.1 FITS file covering the whole sky (the 12 order-0 cells)."""
     import numpy as np
     from astropy.io import fits
 

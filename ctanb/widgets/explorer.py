@@ -48,9 +48,10 @@ class Explorer(w.VBox):
         samp: SampSender | None = None,
         sky: dict[str, Any] | None = None,
     ) -> None:
+        self._results: Table | None = None
         self.search = ConeSearch(radius=radius, on_result=self.show)
         self.table = ResultsTable(page_size=10)
-        self.sky = SkyView(**(sky or {}))
+        self.sky = SkyView(**{"layout": w.Layout(width="100%"), **(sky or {})})
         traitlets.link((self.table, "selected_rows"), (self.sky, "selected_rows"))
         self.actions = Actions(
             selection=lambda: self.selected,
@@ -64,8 +65,8 @@ class Explorer(w.VBox):
                 self.search,
                 w.HBox(
                     [
-                        w.Box([self.table], layout=w.Layout(flex="1 1 55%", overflow="auto")),
-                        w.Box([self.sky], layout=w.Layout(flex="1 1 45%")),
+                        w.Box([self.table], layout=w.Layout(width="55%", overflow="auto")),
+                        w.Box([self.sky], layout=w.Layout(width="45%", min_width="360px")),
                     ],
                     layout=w.Layout(width="100%"),
                 ),
@@ -76,8 +77,8 @@ class Explorer(w.VBox):
 
     @property
     def results(self) -> Table | None:
-        """The last search result (all rows)."""
-        return self.search.result
+        """The rows shown: the last search result, or a table given to :meth:`show`."""
+        return self._results
 
     @property
     def selected(self) -> Table:
@@ -91,6 +92,7 @@ class Explorer(w.VBox):
 
     def show(self, table: Table) -> None:
         """Show a result table in the table and on the sky."""
+        self._results = table
         self.table.table = table
         self.sky.show_table(table)
 

@@ -140,7 +140,7 @@ class SkyView(OfflineAladin):
             return
         row = int(message["row"])
         rows = list(self.selected_rows)
-        self.selected_rows = [r for r in rows if r != row] if row in rows else sorted(rows + [row])
+        self.selected_rows = [r for r in rows if r != row] if row in rows else sorted([*rows, row])
 
 
 def _as_image_hdulist(counts: Any) -> fits.HDUList:

@@ -73,8 +73,45 @@ def aladin_assets() -> Path:
     return install_assets()
 
 
+@dataclass
+class SampHub:
+    """A SAMP hub of the test process with one receiving client that records notifications."""
+
+    hub: object
+    lockfile: Path
+    received: list[tuple[str, dict]] = field(default_factory=list)
+
+    def wait(self, count: int, timeout: float = 15.0) -> list[tuple[str, dict]]:
+        deadline = time.monotonic() + timeout
+        while len(self.received) < count and time.monotonic() < deadline:
+            time.sleep(0.1)
+        return self.received
+
+
 @pytest.fixture(scope="session")
-def lab(ctanb_settings, aladin_assets) -> Iterator[Lab]:
+def samp_hub(tmp_path_factory) -> Iterator[SampHub]:
+    """A SAMPHubServer and a receiver of table.load.votable / table.load.fits."""
+    from pyvo.samp import SAMPHubServer, SAMPIntegratedClient
+
+    lockfile = tmp_path_factory.mktemp("samp") / "samp-hub"
+    hub = SAMPHubServer(web_profile=False, lockfile=str(lockfile), pool_size=4)
+    hub.start()
+    record = SampHub(hub, lockfile)
+    receiver = SAMPIntegratedClient(name="test receiver")
+    receiver.connect(hub_params=hub.params)
+
+    def on_message(private_key, sender_id, msg_id, mtype, params, extra):
+        record.received.append((mtype, params))
+
+    for mtype in ("table.load.votable", "table.load.fits"):
+        receiver.bind_receive_notification(mtype, on_message)
+    yield record
+    receiver.disconnect()
+    hub.stop()
+
+
+@pytest.fixture(scope="session")
+def lab(ctanb_settings, aladin_assets, samp_hub) -> Iterator[Lab]:
     """``jupyter lab`` on 127.0.0.1 with a temporary root and the session's CTANB_* settings."""
     root = Path(tempfile.mkdtemp(prefix="ctanb-lab-"))
     token = secrets.token_hex(16)
@@ -84,6 +121,8 @@ def lab(ctanb_settings, aladin_assets) -> Iterator[Lab]:
         **os.environ,
         "JUPYTER_CONFIG_DIR": str(root / ".jupyter-config"),
         "JUPYTER_RUNTIME_DIR": str(root / ".jupyter-runtime"),
+        # The kernel's SAMP client finds the test's hub as it would find a desktop one.
+        "SAMP_HUB": f"std-lockurl:{samp_hub.lockfile.as_uri()}",
     }
     command = [
         sys.executable,
@@ -143,17 +182,47 @@ class Browser:
         self.page.screenshot(path=str(path), full_page=True)
         return path
 
-    def run_notebook(self, lab: Lab, notebook: str, timeout: float = 60_000) -> None:
-        """Open ``notebook`` in JupyterLab and run all its cells."""
+    def open_notebook(self, lab: Lab, notebook: str, timeout: float = 60_000) -> None:
+        """Open ``notebook`` in JupyterLab and wait for its kernel."""
         page = self.page
         page.goto(f"{lab.url}/lab/tree/{notebook}?token={lab.token}&reset")
         page.wait_for_selector(".jp-Notebook .jp-Cell", timeout=timeout)
         page.wait_for_selector(
             ".jp-Notebook-ExecutionIndicator[data-status='idle']", timeout=timeout
         )
-        page.locator(".jp-Notebook .jp-Cell").first.click()
-        page.get_by_role("menuitem", name="Run", exact=True).click()
-        page.get_by_role("menuitem", name="Run All Cells", exact=True).click()
+
+    def run_cell(self, index: int) -> object:
+        """Run the ``index``-th cell (click into it, Shift+Enter); return its locator."""
+        cell = self.page.locator(".jp-Notebook .jp-Cell").nth(index)
+        prompt = cell.locator(".jp-InputPrompt")
+        # A run sent before the kernel connection is fully up is dropped silently: retry.
+        for _ in range(20):
+            prompt.click()
+            self.page.locator(
+                ".jp-NotebookPanel-toolbar [data-command='notebook:run-cell-and-select-next']"
+            ).click()
+            for _ in range(10):
+                if prompt.inner_text().strip() not in ("[ ]:", ""):
+                    return cell
+                self.page.wait_for_timeout(100)
+        raise AssertionError(f"cell {index} did not start running")
+
+    def cell_output(self, index: int, contains: str, timeout: float = 60_000) -> str:
+        """Wait until the cell's output contains ``contains``; return the output text."""
+        output = (
+            self.page.locator(".jp-Notebook .jp-Cell").nth(index).locator(".jp-OutputArea-output")
+        )
+        output.filter(has_text=contains).first.wait_for(timeout=timeout)
+        return output.all_inner_texts()[-1]
+
+    def outside_requests(self) -> list[str]:
+        """Requests to any host but 127.0.0.1 (blob:/data: URLs excluded)."""
+        return [
+            u
+            for u in self.requests
+            if u.startswith(("http:", "https:", "ws:", "wss:"))
+            and not u.split("/")[2].startswith("127.0.0.1")
+        ]
 
 
 @pytest.fixture(scope="session")
@@ -168,7 +237,7 @@ def chromium() -> Iterator[object]:
 
 
 @pytest.fixture
-def browser(chromium) -> Iterator[Browser]:
+def browser(chromium, request) -> Iterator[Browser]:
     """A fresh page that records console messages and every request."""
     context = chromium.new_context(viewport={"width": 1400, "height": 1000})
     page = context.new_page()
@@ -179,4 +248,16 @@ def browser(chromium) -> Iterator[Browser]:
     page.on("requestfailed", lambda r: record.failed.append(f"{r.url} {r.failure}"))
     page.on("response", lambda r: r.status >= 400 and record.failed.append(f"{r.url} {r.status}"))
     yield record
-    context.close()
+    try:
+        record.screenshot(f"{request.node.name}-end")
+        (ARTIFACTS / f"{request.node.name}-console.txt").write_text(
+            "\n".join(
+                record.console
+                + ["--- page errors"]
+                + record.errors
+                + ["--- failed"]
+                + record.failed
+            )
+        )
+    finally:
+        context.close()

@@ -9,12 +9,13 @@ from astropy import units as u
 from astropy.coordinates import SkyCoord
 from astropy.io import fits
 from astropy.table import Table
-from tests_support import CRAB_QUERY, expected_crab_runs, hess_fov_radius
 
 from ctanb.widgets import Explorer, ResultsTable, SkyView
 from ctanb.widgets.aladin import LOCAL_SURVEY, asset_dir, assets_installed, install_assets
 from ctanb.widgets.forms import ConeSearch, parse_position
 from ctanb.widgets.skyview import footprints_of, parse_s_region
+
+from tests_support import CRAB_QUERY, expected_crab_runs, hess_fov_radius
 
 
 @pytest.fixture(scope="module")

@@ -3,51 +3,28 @@
 from __future__ import annotations
 
 import gzip
-import threading
-import time
 
 import httpx
 import pytest
 import pyvo
 from astropy.io.votable import parse_single_table
 
-from tests_support import CRAB_QUERY, expected_crab_runs
-
 from ctanb.widgets.samp import SampSender, data_urls
+
+from tests_support import CRAB_QUERY, expected_crab_runs
 
 pytestmark = pytest.mark.slow
 
 
-@pytest.fixture
-def samp_hub(tmp_path):
-    from pyvo.samp import SAMPHubServer, SAMPIntegratedClient
-
-    hub = SAMPHubServer(web_profile=False, lockfile=str(tmp_path / "samp"), pool_size=4)
-    hub.start()
-    received: list[tuple[str, dict]] = []
-    got = threading.Event()
-    receiver = SAMPIntegratedClient(name="receiver")
-    receiver.connect(hub_params=hub.params)
-
-    def on_message(private_key, sender_id, msg_id, mtype, params, extra):
-        received.append((mtype, params))
-        got.set()
-
-    for mtype in ("table.load.votable", "table.load.fits"):
-        receiver.bind_receive_notification(mtype, on_message)
-    yield hub, received, got
-    receiver.disconnect()
-    hub.stop()
-
-
 def test_send_result_table_and_data(samp_hub, tap_url, data_dir):
-    hub, received, got = samp_hub
+    samp_hub.received.clear()
     table = pyvo.dal.TAPService(tap_url).run_sync(CRAB_QUERY).to_table()
     table.meta["adql"] = CRAB_QUERY
-    sender = SampSender(hub_params=hub.params)
+    sender = SampSender(hub_params=samp_hub.hub.params)
     try:
         url = sender.send_table(table, name="crab")
-        assert got.wait(10), "the receiver got no table.load.votable"
+        received = samp_hub.wait(1)
+        assert received, "the receiver got no table.load.votable"
         mtype, params = received[0]
         assert (mtype, params["url"]) == ("table.load.votable", url)
         response = httpx.get(params["url"], timeout=30)
@@ -58,9 +35,7 @@ def test_send_result_table_and_data(samp_hub, tap_url, data_dir):
         assert sorted(str(o) for o in fetched["obs_id"]) == expected_crab_runs(data_dir)
 
         urls = sender.send_data(table[:2])
-        deadline = time.monotonic() + 10
-        while len(received) < 3 and time.monotonic() < deadline:
-            time.sleep(0.1)
+        received = samp_hub.wait(3)
         assert sorted(p["url"] for m, p in received[1:]) == sorted(urls)
         assert {m for m, p in received[1:]} == {"table.load.fits"}
         events = httpx.get(urls[0], timeout=30)

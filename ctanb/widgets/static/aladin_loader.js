@@ -141,6 +141,25 @@ export default {
     lastCreated = null;
     const cleanup = widget.render(context);
     const aladin = lastCreated;
+    context.el.ctanbAladin = aladin; // for tests and debugging in the browser console
+    // The view is created before the notebook lays its output out, and Aladin Lite keeps the
+    // pixel scale when its div is resized: once the width is stable, apply the field of view
+    // the kernel asked for.
+    if (aladin) {
+      const wanted = context.model.get("_fov");
+      let lastWidth = -1;
+      let ticks = 0;
+      const settle = () => {
+        const width = aladin.view ? aladin.view.width : 0;
+        if (width > 1 && width === lastWidth) {
+          if (Math.abs(aladin.getFov()[0] - wanted) > 1e-3) aladin.setFoV(wanted);
+          else if (ticks > 3) return;
+        }
+        lastWidth = width;
+        if (++ticks < 40) setTimeout(settle, 150);
+      };
+      setTimeout(settle, 150);
+    }
     let footprints = null;
     if (aladin && context.model.get("_footprints") !== undefined) {
       footprints = new Footprints(A, aladin, context.model);
