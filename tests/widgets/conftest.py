@@ -252,11 +252,7 @@ def browser(chromium, request) -> Iterator[Browser]:
         record.screenshot(f"{request.node.name}-end")
         (ARTIFACTS / f"{request.node.name}-console.txt").write_text(
             "\n".join(
-                record.console
-                + ["--- page errors"]
-                + record.errors
-                + ["--- failed"]
-                + record.failed
+                [*record.console, "--- page errors", *record.errors, "--- failed", *record.failed]
             )
         )
     finally:

@@ -7,6 +7,7 @@ import io
 import httpx
 import numpy as np
 import pytest
+from astropy import units as u
 from astropy.io.votable import parse_single_table
 from PIL import Image
 
@@ -16,6 +17,58 @@ pytestmark = [pytest.mark.browser, pytest.mark.slow]
 
 SELECTED_RGB = (0xFF, 0xB0, 0x00)  # footprint colour of selected rows (aladin_loader.js)
 NORMAL_RGB = (0x4F, 0xA3, 0xFF)
+
+
+# A count image binned with numpy from one Crab run's events (independent of ctanb.analysis).
+COUNT_MAP_CELL = """
+import numpy as np
+from astropy.io import fits
+from astropy.wcs import WCS
+path = get_settings().data_dir / 'hess-dl3-dr1/data/hess_dl3_dr1_obs_id_023523.fits.gz'
+events = fits.getdata(path, 'EVENTS')
+wcs = WCS(naxis=2)
+wcs.wcs.ctype = ['RA---CAR', 'DEC--CAR']
+wcs.wcs.crval = [83.633, 22.0145]
+wcs.wcs.crpix = [50.5, 50.5]
+wcs.wcs.cdelt = [-0.05, 0.05]
+x, y = wcs.world_to_pixel_values(events['RA'], events['DEC'])
+image = np.histogram2d(y, x, bins=100, range=[[-0.5, 99.5], [-0.5, 99.5]])[0]
+ex.sky.add_count_map(fits.HDUList([fits.PrimaryHDU(image.astype('float32'), wcs.to_header())]))
+print('COUNTS', int(image.sum()))
+"""
+
+
+def _aladin(page, script: str):
+    """Evaluate ``script`` with ``aladin`` bound to the first Aladin Lite view."""
+    return page.evaluate(
+        "(script) => { const el = [...document.querySelectorAll('.jp-OutputArea-output *')]"
+        ".find(e => e.ctanbAladin); const aladin = el.ctanbAladin; return eval(script); }",
+        script,
+    )
+
+
+def _outline_point(page, footprints: list, row: int) -> tuple[float, float]:
+    """Canvas pixel on the outline of footprint ``row`` farthest from the other outlines."""
+    from astropy.coordinates import SkyCoord
+
+    ra, dec, radius = footprints[row]
+    centre = SkyCoord(ra, dec, unit="deg")
+    width, height = _aladin(page, "[aladin.view.width, aladin.view.height]")
+    best, best_xy = -1.0, None
+    for angle in range(0, 360, 5):
+        point = centre.directional_offset_by(angle * u.deg, radius * u.deg)
+        xy = _aladin(page, f"aladin.world2pix({point.ra.deg}, {point.dec.deg})")
+        if not xy or not (20 < xy[0] < width - 20 and 20 < xy[1] < height - 20):
+            continue
+        margin = min(
+            abs(point.separation(SkyCoord(f[0], f[1], unit="deg")).deg - f[2])
+            for i, f in enumerate(footprints)
+            if i != row
+        )
+        if margin > best:
+            best, best_xy = margin, xy
+    assert best_xy is not None and best > 0.2, "no clickable outline point in view"
+    return best_xy[0], best_xy[1]
 
 
 def _pixels_near(png: bytes, rgb: tuple[int, int, int], tolerance: int = 40) -> int:
@@ -57,6 +110,7 @@ def test_results_sky_selection_and_samp(lab, browser, archive_url, samp_hub, dat
             ".to_table()\nrows.meta['adql'] = query\n"
             "ex = Explorer()\nex.show(rows)\nex",
             "print('SELECTED', sorted(str(o) for o in ex.selected['obs_id']))",
+            COUNT_MAP_CELL,
         ],
     )
     page = browser.page
@@ -92,6 +146,20 @@ def test_results_sky_selection_and_samp(lab, browser, archive_url, samp_hub, dat
     )
     assert f"SELECTED {first_two!r}" in text  # the ticked rows, as seen by the kernel
 
+    # Clicking a footprint (on its outline, away from the other circles) ticks its row.
+    row = 3
+    footprints = _aladin(page, "el.ctanbFootprints.model.get('_footprints')")
+    x, y = _outline_point(page, footprints, row)
+    box = sky.locator("canvas").first.bounding_box()
+    page.mouse.click(box["x"] + x, box["y"] + y)
+    checkbox = page.locator(f".ctanb-select-row[data-row='{row}']")
+    page.wait_for_function(
+        f"() => document.querySelector(\".ctanb-select-row[data-row='{row}']\").checked",
+        timeout=10_000,
+    )
+    assert checkbox.is_checked()
+    browser.screenshot("explorer-footprint-clicked")
+
     samp_hub.received.clear()
     page.get_by_role("button", name="Send result table").click()
     received = samp_hub.wait(1)
@@ -99,6 +167,19 @@ def test_results_sky_selection_and_samp(lab, browser, archive_url, samp_hub, dat
     response = httpx.get(received[0][1]["url"], timeout=30)
     table = parse_single_table(io.BytesIO(response.content)).to_table()
     assert sorted(str(o) for o in table["obs_id"]) == crab_runs
+
+    # A count map made from the archive's own events, overlaid as a FITS image, offline.
+    browser.run_cell(2)
+    counts = int(browser.cell_output(2, "COUNTS").split()[-1])
+    assert counts > 1000
+    page.wait_for_function(
+        "() => [...document.querySelectorAll('.jp-OutputArea-output *')].some("
+        "e => e.ctanbAladin && e.ctanbAladin.getStackLayers().length > 1)",
+        timeout=30_000,
+    )
+    page.wait_for_timeout(1000)
+    sky.scroll_into_view_if_needed()
+    browser.screenshot("explorer-count-map-overlay")
     _check_offline(browser)
 
 

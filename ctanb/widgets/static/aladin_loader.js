@@ -163,6 +163,7 @@ export default {
     let footprints = null;
     if (aladin && context.model.get("_footprints") !== undefined) {
       footprints = new Footprints(A, aladin, context.model);
+      context.el.ctanbFootprints = footprints;
     }
     return () => {
       if (footprints) footprints.dispose();
