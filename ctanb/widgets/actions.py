@@ -16,7 +16,7 @@ from astropy.table import Table
 
 from ctanb.config import get_settings
 from ctanb.errors import ConfigurationError, CtanbError
-from ctanb.widgets.samp import SampSender
+from ctanb.widgets.samp import SampSender, WebSamp
 
 __all__ = ["ANALYSES", "Actions", "Product", "show_figure"]
 
@@ -69,7 +69,11 @@ class Actions(w.VBox):
     on_product : callable, optional
         Called with each new :class:`Product` (the Explorer overlays count maps on the sky).
     samp : SampSender, optional
-        SAMP client to use (one is created when first needed).
+        Kernel-side SAMP client (one is created when first needed).
+    samp_mode : {"auto", "kernel", "web"}
+        How "Send ..." reaches the desktop tools: from the kernel (a hub beside the kernel),
+        from the browser (SAMP Web Profile, for hosted notebooks), or the kernel first and
+        the browser when no hub is found beside the kernel.
     """
 
     def __init__(
@@ -79,7 +83,12 @@ class Actions(w.VBox):
         archive: str | None = None,
         on_product: Callable[[Product], None] | None = None,
         samp: SampSender | None = None,
+        samp_mode: str = "auto",
     ) -> None:
+        if samp_mode not in ("auto", "kernel", "web"):
+            raise ValueError(f"samp_mode must be 'auto', 'kernel' or 'web', not {samp_mode!r}")
+        self.samp_mode = samp_mode
+        self.web_samp = WebSamp()
         self._selection = selection
         self._results = results
         self.archive = archive or get_settings().service_url
@@ -102,6 +111,7 @@ class Actions(w.VBox):
             [
                 w.HBox([*self.buttons.values(), self.send_table_button, self.send_data_button]),
                 self.status,
+                self.web_samp,
                 self.plots,
             ]
         )
@@ -148,7 +158,12 @@ class Actions(w.VBox):
             self._message("Send result table: run a search first", error=True)
             return None
         try:
-            url = self.samp.send_table(table, name="ctanb result")
+            url = self._sender().send_table(table, name="ctanb result")
+        except ConfigurationError as exc:
+            if self.samp_mode != "auto":
+                self._message(str(exc), error=True)
+                return None
+            return self._web_send(lambda: self.web_samp.send_table(table, name="ctanb result"))
         except CtanbError as exc:
             self._message(str(exc), error=True)
             return None
@@ -165,7 +180,12 @@ class Actions(w.VBox):
             self._message("Send selected data: select at least one observation", error=True)
             return None
         try:
-            urls = self.samp.send_data(selected)
+            urls = self._sender().send_data(selected)
+        except ConfigurationError as exc:
+            if self.samp_mode != "auto":
+                self._message(str(exc), error=True)
+                return None
+            return self._web_send(lambda: self.web_samp.send_data(selected))
         except CtanbError as exc:
             self._message(str(exc), error=True)
             return None
@@ -174,3 +194,15 @@ class Actions(w.VBox):
             return None
         self._message(f"{len(urls)} event file(s) sent over SAMP")
         return urls
+
+    def _sender(self) -> SampSender | WebSamp:
+        return self.web_samp if self.samp_mode == "web" else self.samp
+
+    def _web_send(self, send: Callable[[], Any]) -> Any:
+        try:
+            result = send()
+        except CtanbError as exc:
+            self._message(str(exc), error=True)
+            return None
+        self._message("no SAMP hub beside the kernel: sending from this browser (Web SAMP)")
+        return result

@@ -34,6 +34,8 @@ class Explorer(w.VBox):
         SAMP client for "Send result table" / "Send selected data".
     sky : dict, optional
         Options of the :class:`SkyView` (``survey``, ``height``...).
+    samp_mode : {"auto", "kernel", "web"}
+        How "Send ..." reaches desktop tools (see :class:`~ctanb.widgets.actions.Actions`).
 
     Attributes
     ----------
@@ -47,6 +49,7 @@ class Explorer(w.VBox):
         archive: str | None = None,
         samp: SampSender | None = None,
         sky: dict[str, Any] | None = None,
+        samp_mode: str = "auto",
     ) -> None:
         self._results: Table | None = None
         self.search = ConeSearch(radius=radius, on_result=self.show)
@@ -59,6 +62,7 @@ class Explorer(w.VBox):
             archive=archive,
             on_product=self._show_product,
             samp=samp,
+            samp_mode=samp_mode,
         )
         super().__init__(
             [

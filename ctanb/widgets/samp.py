@@ -1,10 +1,11 @@
 """Send results to desktop VO tools (TOPCAT, Aladin desktop, DS9) over SAMP.
 
-This is the kernel-side path: an :class:`pyvo.samp.SAMPIntegratedClient` registers with
+Two paths. :class:`SampSender` is the kernel-side path: an :class:`pyvo.samp.SAMPIntegratedClient` registers with
 the SAMP hub that runs beside the kernel (a desktop hub, or one given by ``hub_params``)
 and broadcasts ``table.load.votable`` / ``table.load.fits`` with URLs the receiving
 application can fetch. A result table's URL is the archive's TAP sync URL of its query,
 so the receiver fetches the table straight from the archive service.
+:class:`WebSamp` is the browser-side path (SAMP Web Profile) for hosted notebooks.
 """
 
 from __future__ import annotations
@@ -14,12 +15,17 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import urlencode
 
+import anywidget
+import traitlets
 from astropy.table import Table
 
 from ctanb.config import get_settings
 from ctanb.errors import ConfigurationError
 
-__all__ = ["SampSender", "data_urls", "table_url"]
+__all__ = ["WEB_PROFILE_URL", "SampSender", "WebSamp", "data_urls", "table_url"]
+
+#: Where the SAMP Web Profile hub listens (IVOA SAMP 1.3, section 5).
+WEB_PROFILE_URL = "http://127.0.0.1:21012/"
 
 
 def table_url(table: Table, service_url: str | None = None) -> str:
@@ -123,3 +129,63 @@ class SampSender:
         if self._client is not None and self._client.is_connected:
             self._client.disconnect()
         self._client = None
+
+
+class WebSamp(anywidget.AnyWidget):
+    """SAMP from the browser (Web Profile), for notebooks hosted away from the user's desktop.
+
+    The desktop applications run on the user's machine; this widget's browser side registers
+    with their hub at ``hub_url`` and sends the messages. URLs in them must be reachable from
+    that machine (the archive's TAP sync URL of the query, the archive's ``/data`` URLs).
+
+    Parameters
+    ----------
+    hub_url : str
+        Web Profile end point of the user's hub (``http://127.0.0.1:21012/`` by default).
+    """
+
+    _esm = Path(__file__).parent / "static" / "web_samp.js"
+    hub_url = traitlets.Unicode(WEB_PROFILE_URL).tag(sync=True)
+    client_name = traitlets.Unicode("ctanb").tag(sync=True)
+    request = traitlets.Dict().tag(sync=True)
+    reply = traitlets.Dict().tag(sync=True)
+
+    def __init__(self, **kwargs: Any) -> None:
+        super().__init__(**kwargs)
+        self._count = 0
+
+    def _request(self, messages: list[dict]) -> None:
+        self._count += 1
+        self.request = {"id": self._count, "messages": messages}
+
+    def send_table(self, table: Table, name: str = "ctanb result") -> str:
+        """Ask the browser to send ``table.load.votable``; return the URL sent."""
+        url = table_url(table)
+        if url.startswith("file:"):
+            raise ConfigurationError(
+                "this table has no archive URL (no meta['adql']): a desktop application "
+                "on another machine could not fetch it; run the search with ctanb.search"
+            )
+        self._request(
+            [
+                {
+                    "samp.mtype": "table.load.votable",
+                    "samp.params": {"url": url, "name": name, "table-id": name},
+                }
+            ]
+        )
+        return url
+
+    def send_data(self, table: Table) -> list[str]:
+        """Ask the browser to send each row's event file as ``table.load.fits``."""
+        pairs = data_urls(table)
+        self._request(
+            [
+                {
+                    "samp.mtype": "table.load.fits",
+                    "samp.params": {"url": url, "name": f"events {obs_id}", "table-id": obs_id},
+                }
+                for obs_id, url in pairs
+            ]
+        )
+        return [url for _, url in pairs]

@@ -110,6 +110,60 @@ def samp_hub(tmp_path_factory) -> Iterator[SampHub]:
     hub.stop()
 
 
+class _Consent:
+    """Web Profile consent 'dialog' that accepts every registration (the user clicking yes)."""
+
+    queue_request = None
+    queue_result = None
+
+    def __init__(self) -> None:
+        import threading
+
+        self.stopped = threading.Event()
+        self.thread = threading.Thread(target=self._run, daemon=True)
+        self.thread.start()
+
+    def _run(self) -> None:
+        import queue
+
+        while not self.stopped.is_set():
+            try:
+                self.queue_request.get(timeout=0.1)
+            except (AttributeError, queue.Empty):
+                time.sleep(0.05)
+                continue
+            self.queue_result.put(True)
+
+
+@pytest.fixture
+def web_samp_hub(tmp_path) -> Iterator[tuple[SampHub, str]]:
+    """A hub with the Web Profile on a free port; returns it and its Web Profile URL."""
+    from pyvo.samp import SAMPHubServer, SAMPIntegratedClient
+
+    consent = _Consent()
+    hub = SAMPHubServer(
+        web_profile=True,
+        web_port=free_port(),
+        lockfile=str(tmp_path / "hub"),
+        web_profile_dialog=consent,
+        pool_size=4,
+    )
+    hub.start()
+    record = SampHub(hub, tmp_path / "hub")
+    receiver = SAMPIntegratedClient(name="web test receiver")
+    receiver.connect(hub_params=hub.params)
+
+    def on_message(private_key, sender_id, msg_id, mtype, params, extra):
+        record.received.append((mtype, params))
+
+    for mtype in ("table.load.votable", "table.load.fits"):
+        receiver.bind_receive_notification(mtype, on_message)
+    yield record, f"http://127.0.0.1:{hub._web_port}/"
+    receiver.disconnect()
+    hub.stop()
+    consent.stopped.set()
+
+
 @pytest.fixture(scope="session")
 def lab(ctanb_settings, aladin_assets, samp_hub) -> Iterator[Lab]:
     """``jupyter lab`` on 127.0.0.1 with a temporary root and the session's CTANB_* settings."""

@@ -99,7 +99,9 @@ def _check_offline(browser) -> None:
     assert not [m for m in browser.console if "Failed to fetch" in m or "esm.sh" in m]
 
 
-def test_results_sky_selection_and_samp(lab, browser, archive_url, samp_hub, data_dir):
+def test_results_sky_selection_and_samp(
+    lab, browser, archive_url, samp_hub, web_samp_hub, data_dir
+):
     """Rows and footprints of a real query; ticking rows highlights footprints; SAMP works."""
     notebook = lab.write_notebook(
         "explorer_rows.ipynb",
@@ -111,6 +113,9 @@ def test_results_sky_selection_and_samp(lab, browser, archive_url, samp_hub, dat
             "ex = Explorer()\nex.show(rows)\nex",
             "print('SELECTED', sorted(str(o) for o in ex.selected['obs_id']))",
             COUNT_MAP_CELL,
+            "ex.actions.samp_mode = 'web'\n"
+            f"ex.actions.web_samp.hub_url = {web_samp_hub[1]!r}\n"
+            "print('WEB SAMP')",
         ],
     )
     page = browser.page
@@ -180,6 +185,19 @@ def test_results_sky_selection_and_samp(lab, browser, archive_url, samp_hub, dat
     page.wait_for_timeout(1000)
     sky.scroll_into_view_if_needed()
     browser.screenshot("explorer-count-map-overlay")
+
+    # Web SAMP: the same button, sent from the browser to a hub with the Web Profile.
+    web_hub, _ = web_samp_hub
+    browser.run_cell(3)
+    browser.cell_output(3, "WEB SAMP")
+    page.get_by_role("button", name="Send result table").click()
+    received = web_hub.wait(1)
+    page.locator(".ctanb-web-samp").first.scroll_into_view_if_needed()
+    browser.screenshot("explorer-web-samp")
+    assert received and received[0][0] == "table.load.votable"
+    web_table = httpx.get(received[0][1]["url"], timeout=30)
+    table = parse_single_table(io.BytesIO(web_table.content)).to_table()
+    assert sorted(str(o) for o in table["obs_id"]) == crab_runs
     _check_offline(browser)
 
 
