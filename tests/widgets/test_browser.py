@@ -106,7 +106,8 @@ def test_results_sky_selection_and_samp(
     notebook = lab.write_notebook(
         "explorer_rows.ipynb",
         [
-            "import pyvo\nfrom ctanb.config import get_settings\nfrom ctanb.widgets import Explorer\n"
+            "import pyvo\nfrom ctanb.config import get_settings\n"
+            "from ctanb.widgets import Explorer\n"
             f"query = {CRAB_QUERY!r}\n"
             "rows = pyvo.dal.TAPService(get_settings().service_url + '/tap').run_sync(query)"
             ".to_table()\nrows.meta['adql'] = query\n"
