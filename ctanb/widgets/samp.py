@@ -1,11 +1,12 @@
 """Send results to desktop VO tools (TOPCAT, Aladin desktop, DS9) over SAMP.
 
 Two paths. :class:`SampSender` is the kernel-side path: a
-:class:`pyvo.samp.SAMPIntegratedClient` registers with the SAMP hub that runs beside the kernel (a desktop hub, or one given by ``hub_params``)
-and broadcasts ``table.load.votable`` / ``table.load.fits`` with URLs the receiving
-application can fetch. A result table's URL is the archive's TAP sync URL of its query,
-so the receiver fetches the table straight from the archive service.
-:class:`WebSamp` is the browser-side path (SAMP Web Profile) for hosted notebooks.
+:class:`pyvo.samp.SAMPIntegratedClient` registers with the SAMP hub that runs beside the
+kernel (a desktop hub, or one given by ``hub_params``) and broadcasts ``table.load.votable``
+/ ``table.load.fits`` with URLs the receiving application can fetch. A result table's URL is
+the archive's TAP sync URL of its query, so the receiver fetches the table straight from the
+archive service. :class:`WebSamp` is the browser-side path (SAMP Web Profile) for hosted
+notebooks, where the desktop tools run on the user's own machine.
 """
 
 from __future__ import annotations
