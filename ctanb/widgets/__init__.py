@@ -8,7 +8,8 @@ from ctanb.widgets.actions import Actions, Product
 from ctanb.widgets.aladin import OfflineAladin, install_assets
 from ctanb.widgets.explorer import Explorer
 from ctanb.widgets.forms import ConeSearch
-from ctanb.widgets.samp import SampSender
+from ctanb.widgets.obscore_form import ObsCoreSearch
+from ctanb.widgets.samp import SampSender, WebSamp
 from ctanb.widgets.skyview import SkyView
 from ctanb.widgets.table import ResultsTable
 
@@ -16,10 +17,12 @@ __all__ = [
     "Actions",
     "ConeSearch",
     "Explorer",
+    "ObsCoreSearch",
     "OfflineAladin",
     "Product",
     "ResultsTable",
     "SampSender",
     "SkyView",
+    "WebSamp",
     "install_assets",
 ]
