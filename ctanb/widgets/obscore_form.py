@@ -105,7 +105,7 @@ class ObsCoreSearch(w.VBox):
         self.result: Table | None = None
         self._callbacks = [on_result] if on_result else []
         sections = []
-        for title, columns in SECTIONS.items():
+        for _title, columns in SECTIONS.items():
             rows = [self._make_input(column) for column in columns]
             sections.append(w.VBox(rows))
         self.accordion = w.Accordion(children=sections, titles=tuple(SECTIONS))
@@ -179,7 +179,7 @@ class ObsCoreSearch(w.VBox):
 
     # ------------------------------------------------------------------ constraints
     def constraints(self) -> dict[str, Any]:
-        """The form's constraints: ``{column: value}`` or ``{column: (low, high)}``.
+        """Return the form's constraints: ``{column: value}`` or ``{column: (low, high)}``.
 
         Ranges use ``None`` for an open end; energies are Quantities, dates Times.
 

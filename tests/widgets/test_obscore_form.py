@@ -17,7 +17,7 @@ def test_sections_and_constraints_offline():
     low, high, unit = form.inputs["energy"]
     low.value, high.value, unit.value = 500.0, 0.0, "GeV"
     form.inputs["target_name"].value = " Crab "
-    start, end = form.inputs["t_min"]
+    start, _end = form.inputs["t_min"]
     start.value = dt.date(2004, 1, 1)
     zlow, zhigh = form.inputs["zenith_angle"]
     zhigh.value = "40"
@@ -39,8 +39,7 @@ def test_dropdowns_list_the_archive_values(tap_url, store):
         expected = sorted(
             r[0]
             for r in conn.execute(
-                "SELECT DISTINCT obs_collection FROM ivoa.obscore WHERE owner_group IS NULL "
-                "OR owner_group = ''"
+                "SELECT DISTINCT obs_collection FROM ivoa.obscore WHERE data_rights = 'public'"
             )
         )
     assert expected
