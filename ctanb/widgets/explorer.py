@@ -11,6 +11,7 @@ from astropy.table import Table
 
 from ctanb.widgets.actions import Actions, Product
 from ctanb.widgets.forms import ConeSearch
+from ctanb.widgets.obscore_form import ObsCoreSearch
 from ctanb.widgets.samp import SampSender
 from ctanb.widgets.skyview import SkyView
 from ctanb.widgets.table import ResultsTable
@@ -39,7 +40,7 @@ class Explorer(w.VBox):
 
     Attributes
     ----------
-    search, table, sky, actions
+    search, obscore_search, table, sky, actions
         The parts, each usable on its own.
     """
 
@@ -53,6 +54,11 @@ class Explorer(w.VBox):
     ) -> None:
         self._results: Table | None = None
         self.search = ConeSearch(radius=radius, on_result=self.show)
+        self.obscore_search = ObsCoreSearch(on_result=self.show, fill=False)
+        self.search_tabs = w.Tab(
+            [self.search, self.obscore_search], titles=("Cone search", "ObsCore search")
+        )
+        self.search_tabs.observe(self._fill_obscore_form, "selected_index")
         self.table = ResultsTable(page_size=10)
         self.sky = SkyView(**{"layout": w.Layout(width="100%"), **(sky or {})})
         traitlets.link((self.table, "selected_rows"), (self.sky, "selected_rows"))
@@ -66,7 +72,7 @@ class Explorer(w.VBox):
         )
         super().__init__(
             [
-                self.search,
+                self.search_tabs,
                 w.HBox(
                     [
                         w.Box([self.table], layout=w.Layout(width="55%", overflow="auto")),
@@ -99,6 +105,12 @@ class Explorer(w.VBox):
         self._results = table
         self.table.table = table
         self.sky.show_table(table)
+
+    def _fill_obscore_form(self, change: dict) -> None:
+        # The drop-downs need one archive query per field: run them when the tab is opened.
+        if change["new"] == 1 and not getattr(self, "_obscore_filled", False):
+            self._obscore_filled = True
+            self.obscore_search.fill_choices()
 
     def _show_product(self, product: Product) -> None:
         if product.kind != "count_map":

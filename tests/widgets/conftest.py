@@ -244,6 +244,12 @@ class Browser:
         page.wait_for_selector(
             ".jp-Notebook-ExecutionIndicator[data-status='idle']", timeout=timeout
         )
+        # JupyterLab's "notified about news?" toast covers the bottom right corner.
+        toast = page.get_by_role("button", name="No", exact=True)
+        try:
+            toast.click(timeout=3000)
+        except Exception:
+            pass
 
     def run_cell(self, index: int) -> object:
         """Run the ``index``-th cell (click into it, Shift+Enter); return its locator."""

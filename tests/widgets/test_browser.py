@@ -156,6 +156,7 @@ def test_results_sky_selection_and_samp(
     row = 3
     footprints = _aladin(page, "el.ctanbFootprints.model.get('_footprints')")
     x, y = _outline_point(page, footprints, row)
+    sky.scroll_into_view_if_needed()
     box = sky.locator("canvas").first.bounding_box()
     page.mouse.click(box["x"] + x, box["y"] + y)
     checkbox = page.locator(f".ctanb-select-row[data-row='{row}']")
