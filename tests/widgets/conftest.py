@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import secrets
@@ -246,10 +247,8 @@ class Browser:
         )
         # JupyterLab's "notified about news?" toast covers the bottom right corner.
         toast = page.get_by_role("button", name="No", exact=True)
-        try:
+        with contextlib.suppress(Exception):
             toast.click(timeout=3000)
-        except Exception:
-            pass
 
     def run_cell(self, index: int) -> object:
         """Run the ``index``-th cell (click into it, Shift+Enter); return its locator."""

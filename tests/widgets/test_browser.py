@@ -226,9 +226,9 @@ def test_explorer_crab_end_to_end(lab, browser, archive_url, samp_hub, data_dir)
     page.get_by_role("button", name="Submit").click()
     crab_runs = expected_crab_runs(data_dir)
     page.locator(".ctanb-table tbody tr").nth(len(crab_runs) - 1).wait_for(timeout=60_000)
-    ids = sorted(
-        t.split("\t")[2].strip() for t in page.locator(".ctanb-table tbody tr").all_inner_texts()
-    )
+    rows = page.locator(".ctanb-table tbody tr")
+    obs_id_column = 3  # checkbox, dataproduct_type, obs_collection, obs_id
+    ids = sorted(rows.nth(i).locator("td").nth(obs_id_column).inner_text() for i in range(4))
     assert ids == crab_runs
     page.locator(".ctanb-select-row").nth(0).check()
     page.locator(".ctanb-select-row").nth(1).check()
