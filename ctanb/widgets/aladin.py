@@ -31,6 +31,7 @@ from ctanb.errors import ConfigurationError
 
 __all__ = [
     "ASSET_NAME",
+    "AUTO_SURVEY",
     "LOCAL_SURVEY",
     "OfflineAladin",
     "asset_dir",
@@ -44,6 +45,8 @@ __all__ = [
 ASSET_NAME = "ctanb-aladin"
 #: Survey name that the browser side replaces with the local HiPS background.
 LOCAL_SURVEY = "ctanb-local"
+#: Survey name for "CDS DSS colour when the browser reaches it, else the local background".
+AUTO_SURVEY = "ctanb-auto"
 #: Version of Aladin Lite that ipyaladin 0.8.1 was written for.
 ALADIN_VERSION = "3.9.2-beta"
 _CDN_IMPORT = f'"https://esm.sh/aladin-lite@{ALADIN_VERSION}"'
@@ -237,8 +240,9 @@ class OfflineAladin(ipyaladin.Aladin):
     """:class:`ipyaladin.Aladin` that loads Aladin Lite from the Jupyter server.
 
     Run :func:`install_assets` once first. Without ``survey=`` the view starts on a local
-    uniform background (no request leaves the Jupyter server); pass a HiPS URL or a CDS
-    survey name to use another one.
+    uniform background (no request leaves the Jupyter server); ``survey="ctanb-auto"`` uses
+    CDS's DSS colour survey when the browser reaches it within 1.5 s (else the local one);
+    or pass any HiPS URL.
 
     Unlike ipyaladin 0.8.1, queued calls and listeners belong to each widget, not to the class.
     """

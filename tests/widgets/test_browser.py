@@ -246,3 +246,24 @@ def test_explorer_crab_end_to_end(lab, browser, archive_url, samp_hub, data_dir)
     table = parse_single_table(io.BytesIO(response.content)).to_table()
     assert sorted(str(o) for o in table["obs_id"]) == crab_runs
     _check_offline(browser)
+
+
+def test_auto_survey_falls_back_to_the_local_background(lab, browser):
+    """survey='ctanb-auto' probes CDS once; unreachable, the view uses the local HiPS."""
+    notebook = lab.write_notebook(
+        "auto_survey.ipynb",
+        [
+            "from ctanb.widgets import SkyView\nv = SkyView(survey='ctanb-auto')\nv",
+            "print('SURVEY', v.survey)",
+        ],
+    )
+    browser.open_notebook(lab, notebook)
+    browser.run_cell(0)
+    browser.page.locator(".aladin-widget canvas").first.wait_for(timeout=60_000)
+    browser.page.wait_for_timeout(500)
+    browser.run_cell(1)
+    text = browser.cell_output(1, "SURVEY")
+    assert text.strip().endswith("/lab/extensions/ctanb-aladin/static/hips")
+    outside = browser.outside_requests()
+    assert outside and all(u.startswith("https://alasky.cds.unistra.fr/") for u in outside)
+    assert len(outside) <= 2  # one probe, no retry loop

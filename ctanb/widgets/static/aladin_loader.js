@@ -51,16 +51,32 @@ function load() {
   return modules;
 }
 
-function localSurvey(model, root) {
-  const url = root + "hips";
-  const options = { ...model.get("_init_options") };
-  let changed = false;
-  if (!options.survey || options.survey === LOCAL_SURVEY) {
-    options.survey = url;
-    changed = true;
+const AUTO_SURVEY = "ctanb-auto";
+const CDS_SURVEY = "https://alasky.cds.unistra.fr/DSS/DSSColor";
+
+async function reachable(url, timeoutMs) {
+  try {
+    const response = await fetch(url + "/properties", {
+      signal: AbortSignal.timeout(timeoutMs),
+    });
+    return response.ok;
+  } catch (err) {
+    return false;
   }
-  if (changed) model.set("_init_options", options);
-  if (model.get("survey") === LOCAL_SURVEY) model.set("survey", url);
+}
+
+// "ctanb-local" -> the local HiPS; "ctanb-auto" -> CDS DSS when it answers, else local.
+async function chooseSurvey(model, root) {
+  const local = root + "hips";
+  const options = { ...model.get("_init_options") };
+  let survey = options.survey;
+  if (!survey || survey === LOCAL_SURVEY) survey = local;
+  else if (survey === AUTO_SURVEY) survey = (await reachable(CDS_SURVEY, 1500)) ? CDS_SURVEY : local;
+  if (survey !== options.survey) {
+    options.survey = survey;
+    model.set("_init_options", options);
+  }
+  if (model.get("survey") !== survey) model.set("survey", survey);
 }
 
 const COLOURS = { normal: "#4fa3ff", selected: "#ffb000" };
@@ -137,7 +153,7 @@ export default {
   },
   async render(context) {
     const { A, widget, root } = await load();
-    localSurvey(context.model, root);
+    await chooseSurvey(context.model, root);
     lastCreated = null;
     const cleanup = widget.render(context);
     const aladin = lastCreated;
