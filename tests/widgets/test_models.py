@@ -145,3 +145,22 @@ def test_results_table_default_columns(crab_rows):
         "s_dec",
     ]
     assert "s_region" in table.available_columns
+
+
+def test_send_falls_back_to_web_samp_without_a_kernel_hub(crab_rows, tmp_path, monkeypatch):
+    monkeypatch.setenv("SAMP_HUB", f"std-lockurl:file://{tmp_path}/missing")
+    monkeypatch.setenv("HOME", str(tmp_path))
+    explorer = Explorer()
+    explorer.show(crab_rows)
+    url = explorer.actions.send_table()
+    request = explorer.actions.web_samp.request
+    assert request["messages"][0]["samp.mtype"] == "table.load.votable"
+    assert request["messages"][0]["samp.params"]["url"] == url
+    assert "Web SAMP" in explorer.actions.status.value
+    explorer.table.selected_rows = [0]
+    urls = explorer.actions.send_data()
+    sent = explorer.actions.web_samp.request["messages"]
+    assert [m["samp.params"]["url"] for m in sent] == urls
+    assert urls[0].endswith(f"/{crab_rows['obs_collection'][0]}/{crab_rows['obs_id'][0]}") or (
+        urls[0] == str(crab_rows["access_url"][0])
+    )
