@@ -113,6 +113,8 @@ class ConeSearch(w.VBox):
         self.resolve_button.on_click(lambda _: self.resolve())
         self.submit_button.on_click(lambda _: self.submit())
         self.reset_button.on_click(lambda _: self.reset())
+        for field in (self.ra, self.dec, self.radius):
+            field.observe(lambda _: self._preview(), "value")
         super().__init__(
             [
                 w.HBox([self.target, self.resolve_button, self.resolved]),
@@ -123,6 +125,18 @@ class ConeSearch(w.VBox):
             ]
         )
         self.add_class("ctanb-cone-search")
+
+    def _preview(self) -> None:
+        """Show the ADQL that Submit will send, as the position and radius change."""
+        if not (self.ra.value.strip() and self.dec.value.strip()):
+            return
+        try:
+            from ctanb.search.adql import cone_query
+
+            position = parse_position(self.ra.value, self.dec.value)
+            self.adql.value = str(cone_query(position, self.radius.value * u.deg))
+        except (ImportError, ValueError, CtanbError):
+            return
 
     def on_result(self, callback: Callable[[Table], None]) -> None:
         """Call ``callback(table)`` after each successful search."""

@@ -1,8 +1,9 @@
 """The ObsCore search form: every ObsCore and CTA field, grouped in collapsible sections.
 
-The form produces a dictionary of constraints (:meth:`ObsCoreSearch.constraints`):
-``{column: value}`` for equality and ``{column: (low, high)}`` for ranges, with astropy
-Quantities for energies and :class:`~astropy.time.Time` for dates. The ADQL is built and run
+The form produces the keywords of :func:`ctanb.search.obscore_search`
+(:meth:`ObsCoreSearch.constraints`): ``{column: value}`` for equality, ``{column: (low,
+high)}`` for ranges, ``target``, ``time`` and ``energy`` ranges, with astropy Quantities for
+energies and :class:`~astropy.time.Time` for dates. The ADQL is built and run
 by :func:`ctanb.search.obscore_search` (and previewed with
 :func:`ctanb.search.adql.obscore_query` when available); the form never builds ADQL itself.
 """
@@ -199,7 +200,8 @@ class ObsCoreSearch(w.VBox):
             elif isinstance(widget, tuple) and isinstance(widget[0], w.DatePicker):
                 start, end = (_as_time(p.value) for p in widget)
                 if start is not None or end is not None:
-                    out[column] = (start, end)
+                    # Observation dates: observations overlapping the interval.
+                    out["time" if column == "t_min" else column] = (start, end)
             elif isinstance(widget, tuple):
                 low, high = (_as_number(column, t.value) for t in widget)
                 if low is not None or high is not None:
@@ -211,7 +213,7 @@ class ObsCoreSearch(w.VBox):
                 if widget.value != _ANY:
                     out[column] = widget.value
             elif widget.value.strip():
-                out[column] = widget.value.strip()
+                out["target" if column == "target_name" else column] = widget.value.strip()
         return out
 
     def _update_adql(self) -> None:

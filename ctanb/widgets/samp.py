@@ -38,7 +38,11 @@ def table_url(table: Table, service_url: str | None = None) -> str:
     adql = table.meta.get("adql")
     if adql:
         service = service_url or table.meta.get("service_url") or get_settings().service_url
-        tap = table.meta.get("tap_url") or service.rstrip("/") + "/tap"
+        service = service.rstrip("/")
+        # ctanb.search records the TAP URL itself as meta["service_url"].
+        tap = table.meta.get("tap_url") or (
+            service if service.endswith("/tap") else service + "/tap"
+        )
         query = urlencode(
             {"REQUEST": "doQuery", "LANG": "ADQL", "RESPONSEFORMAT": "votable", "QUERY": adql}
         )

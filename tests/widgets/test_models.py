@@ -164,3 +164,40 @@ def test_send_falls_back_to_web_samp_without_a_kernel_hub(crab_rows, tmp_path, m
     assert urls[0].endswith(f"/{crab_rows['obs_collection'][0]}/{crab_rows['obs_id'][0]}") or (
         urls[0] == str(crab_rows["access_url"][0])
     )
+
+
+def test_cone_search_resolves_and_finds_the_crab_runs(archive_url, data_dir):
+    form = ConeSearch(radius=0.1 * u.deg)
+    seen = []
+    form.on_result(seen.append)
+    form.target.value = "Crab"
+    coord = form.resolve()
+    crab = SkyCoord(83.633, 22.0145, unit="deg")
+    assert coord.separation(crab).deg < 0.05
+    assert "from " in form.resolved.value and "Crab" in form.resolved.value
+    preview = form.adql.value
+    assert "INTERSECTS" in preview and "0.1" in preview  # shown before Submit
+    table = form.submit()
+    assert sorted(str(o) for o in table["obs_id"]) == expected_crab_runs(data_dir)
+    assert form.adql.value == str(table.meta["adql"]) == preview
+    assert seen == [table]
+    # The URL sent over SAMP returns the same rows from the archive.
+    import io
+
+    import httpx
+    from astropy.io.votable import parse_single_table
+
+    from ctanb.widgets.samp import table_url
+
+    fetched = parse_single_table(io.BytesIO(httpx.get(table_url(table), timeout=30).content))
+    assert sorted(str(o) for o in fetched.to_table()["obs_id"]) == expected_crab_runs(data_dir)
+    assert (
+        "4 observations" in form.status.value or f"{len(table)} observations" in form.status.value
+    )
+
+
+def test_unknown_name_is_reported_in_the_widget(archive_url):
+    form = ConeSearch()
+    form.target.value = "No Such Source 12345"
+    assert form.resolve() is None
+    assert "ctanb-error" in form.status.value and "cannot resolve" in form.status.value

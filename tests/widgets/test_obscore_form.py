@@ -22,11 +22,14 @@ def test_sections_and_constraints_offline():
     zlow, zhigh = form.inputs["zenith_angle"]
     zhigh.value = "40"
     got = form.constraints()
-    assert got["target_name"] == "Crab"
+    assert got["target"] == "Crab"
     assert got["energy"][0].to_value(u.TeV) == pytest.approx(0.5) and got["energy"][1] is None
-    assert got["t_min"][0].isot.startswith("2004-01-01") and got["t_min"][1] is None
+    assert got["time"][0].isot.startswith("2004-01-01") and got["time"][1] is None
     assert got["zenith_angle"] == (None, 40 * u.deg)
-    assert "Crab" in form.adql.value  # the preview follows the fields
+    # The preview follows the fields, built by ctanb.search.adql.
+    assert "target_name = 'Crab'" in form.adql.value
+    assert "zenith_angle <= 40" in form.adql.value
+    assert "energy_max >= 0.5" in form.adql.value
     zlow.value = "steep"
     assert "not a number" in form.status.value
     form.reset()
