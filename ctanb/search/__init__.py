@@ -1,1 +1,19 @@
-"""ctanb.search."""
+"""Search the archive: name resolution, the CTA data-mining searches, the TAP client."""
+
+from ctanb.search.adql import cone_query, obscore_query
+from ctanb.search.client import ArchiveClient, ArchiveError, MaxRecWarning
+from ctanb.search.resolve import NameResolutionError, Resolved, resolve
+from ctanb.search.searches import cone_search, obscore_search
+
+__all__ = [
+    "ArchiveClient",
+    "ArchiveError",
+    "MaxRecWarning",
+    "NameResolutionError",
+    "Resolved",
+    "cone_query",
+    "cone_search",
+    "obscore_query",
+    "obscore_search",
+    "resolve",
+]
