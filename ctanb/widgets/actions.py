@@ -38,10 +38,19 @@ class Product:
 
 
 def show_figure(figure: Any) -> w.Widget:
-    """Wrap a bokeh figure (or layout) as a widget that renders in JupyterLab."""
-    from jupyter_bokeh import BokehModel
+    """Wrap a bokeh figure (or layout) as a widget that renders in JupyterLab, offline.
 
-    return BokehModel(figure)
+    BokehJS is loaded into the page from the kernel (inline resources, no CDN) the first
+    time, then the figure is shown in an :class:`ipywidgets.Output`.
+    """
+    from bokeh.io import output_notebook, show
+    from bokeh.resources import INLINE
+
+    out = w.Output()
+    with out:
+        output_notebook(resources=INLINE, hide_banner=True)
+        show(figure)
+    return out
 
 
 def _analysis_function(name: str) -> Callable[..., Any]:

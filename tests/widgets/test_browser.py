@@ -255,13 +255,19 @@ def test_explorer_crab_end_to_end(lab, browser, archive_url, samp_hub, data_dir)
     _check_offline(browser)
 
 
-def test_auto_survey_falls_back_to_the_local_background(lab, browser):
-    """survey='ctanb-auto' probes CDS once; unreachable, the view uses the local HiPS."""
+def test_auto_survey_and_bokeh_figures(lab, browser):
+    """survey='ctanb-auto' falls back to the local HiPS; bokeh figures render offline."""
     notebook = lab.write_notebook(
         "auto_survey.ipynb",
         [
             "from ctanb.widgets import SkyView\nv = SkyView(survey='ctanb-auto')\nv",
             "print('SURVEY', v.survey)",
+            "import numpy as np\nfrom bokeh.plotting import figure\n"
+            "from ctanb.widgets.actions import show_figure\n"
+            "f = figure(width=300, height=300)\n"
+            "f.image([np.arange(100.0).reshape(10, 10)], x=0, y=0, dw=1, dh=1, "
+            "palette='Viridis256')\n"
+            "show_figure(f)",
         ],
     )
     browser.open_notebook(lab, notebook)
@@ -274,6 +280,13 @@ def test_auto_survey_falls_back_to_the_local_background(lab, browser):
     outside = browser.outside_requests()
     assert outside and all(u.startswith("https://alasky.cds.unistra.fr/") for u in outside)
     assert len(outside) <= 2  # one probe, no retry loop
+
+    # Bokeh figures (the analysis plots) render as widgets in the page, offline.
+    browser.run_cell(2)
+    canvas = browser.page.locator(".jp-Notebook .jp-Cell").nth(2).locator("canvas").first
+    canvas.wait_for(timeout=30_000)
+    assert canvas.bounding_box()["width"] > 100
+    assert [u for u in browser.outside_requests() if "alasky" not in u] == []
 
 
 def test_results_table_with_ten_thousand_rows(lab, browser):
