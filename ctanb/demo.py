@@ -147,7 +147,7 @@ def _wait_for(url: str, child: subprocess.Popen[bytes], timeout: float = 90) -> 
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         if child.poll() is not None:
-            raise SystemExit(f"{' '.join(map(str, child.args))} exited with {child.returncode}")
+            raise SystemExit(f"{child.args!r} exited with {child.returncode}")
         try:
             if httpx.get(url, timeout=2).status_code < 500:
                 return

@@ -1,0 +1,231 @@
+"""Event lists from DL3 files, GADF folders or the archive, read through the columnar cache."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+from astropy import units as u
+from astropy.coordinates import SkyCoord
+from astropy.io import fits
+from astropy.table import Table
+
+from ctanb.analysis.cache import EventCache
+from ctanb.config import get_settings
+from ctanb.errors import DataError
+
+__all__ = ["EventList", "RunFile", "expand_inputs", "read_events"]
+
+COLUMNS = ("RA", "DEC", "ENERGY", "TIME")
+
+
+@dataclass(frozen=True)
+class RunFile:
+    """An event-list file to analyse, with its obs_id and collection when known."""
+
+    path: Path
+    obs_id: int | None = None
+    collection: str | None = None
+    url: str | None = None
+
+
+@dataclass
+class EventList:
+    """Columns of one run's events, with units in ``unit`` and header values in ``meta``.
+
+    Attributes
+    ----------
+    ra, dec : ndarray
+        ICRS coordinates of the events (deg).
+    energy : ndarray
+        Reconstructed energies (TeV).
+    time : ndarray
+        Event times (s since the file's MJDREF).
+    meta : dict
+        OBS_ID, RA_PNT, DEC_PNT, MJDREF, TSTART, TSTOP, GTI, and the file's checksum.
+    """
+
+    obs_id: int
+    path: Path
+    ra: np.ndarray
+    dec: np.ndarray
+    energy: np.ndarray
+    time: np.ndarray
+    meta: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def pointing(self) -> SkyCoord:
+        """Pointing position of the run."""
+        return SkyCoord(self.meta["RA_PNT"] * u.deg, self.meta["DEC_PNT"] * u.deg, frame="icrs")
+
+    @property
+    def checksum(self) -> str:
+        """``sha256:<hex>`` of the file."""
+        return str(self.meta["checksum"])
+
+    def __len__(self) -> int:
+        return len(self.energy)
+
+
+def _header_meta(path: Path) -> tuple[dict[str, Any], dict[str, np.ndarray]]:
+    try:
+        with fits.open(path, memmap=False) as hdul:
+            if "EVENTS" not in hdul:
+                raise DataError(f"{path}: no EVENTS extension: not a DL3 event list")
+            if "GTI" not in hdul:
+                raise DataError(f"{path}: no GTI extension: the run's good time is unknown")
+            events = hdul["EVENTS"]
+            header = events.header
+            missing = [c for c in COLUMNS if c not in events.columns.names]
+            if missing:
+                raise DataError(f"{path}: EVENTS lacks the columns {', '.join(missing)}")
+            unit = u.Unit(events.columns["ENERGY"].unit or "TeV")
+            columns = {
+                "RA": np.asarray(events.data["RA"], dtype=np.float64),
+                "DEC": np.asarray(events.data["DEC"], dtype=np.float64),
+                "ENERGY": (np.asarray(events.data["ENERGY"], dtype=np.float64) * unit).to_value(
+                    u.TeV
+                ),
+                "TIME": np.asarray(events.data["TIME"], dtype=np.float64),
+            }
+            gti = hdul["GTI"].data
+            meta = {
+                "OBS_ID": int(header["OBS_ID"]),
+                "RA_PNT": float(header["RA_PNT"]),
+                "DEC_PNT": float(header["DEC_PNT"]),
+                "MJDREF": float(header.get("MJDREFI", 0)) + float(header.get("MJDREFF", 0)),
+                "TSTART": float(header.get("TSTART", np.nan)),
+                "TSTOP": float(header.get("TSTOP", np.nan)),
+                "LIVETIME": float(header.get("LIVETIME", np.nan)),
+                "GTI_START": [float(x) for x in gti["START"]],
+                "GTI_STOP": [float(x) for x in gti["STOP"]],
+            }
+    except DataError:
+        raise
+    except (OSError, KeyError, ValueError, TypeError) as exc:
+        raise DataError(
+            f"{path}: cannot read the event list ({type(exc).__name__}: {exc})"
+        ) from exc
+    return meta, columns
+
+
+def read_events(path: str | Path, cache: EventCache | None = None) -> EventList:
+    """Read one run's events, from the columnar cache when the file was read before.
+
+    Parameters
+    ----------
+    path : str or Path
+        A GADF DL3 event-list file.
+    cache : EventCache, optional
+        The cache (default: the one in ``CTANB_CACHE``).
+
+    Raises
+    ------
+    DataError
+        Naming the file and what is wrong with it.
+    """
+    path = Path(path)
+    if not path.exists():
+        raise DataError(f"{path}: no such file")
+    cache = cache or EventCache()
+    checksum = cache.checksum(path)
+    columns = cache.get(checksum, COLUMNS)
+    meta = cache.meta(checksum) if columns is not None else None
+    if columns is None or meta is None:
+        meta, columns = _header_meta(path)
+        meta["checksum"] = checksum
+        cache.put(checksum, columns, meta)
+    return EventList(
+        obs_id=int(str(meta["OBS_ID"])),
+        path=path,
+        ra=columns["RA"],
+        dec=columns["DEC"],
+        energy=columns["ENERGY"],
+        time=columns["TIME"],
+        meta=meta,
+    )
+
+
+def _from_folder(folder: Path) -> list[RunFile]:
+    indexes = sorted(folder.rglob("hdu-index.fits*"))
+    runs: list[RunFile] = []
+    if not indexes:
+        return [RunFile(p) for p in sorted(folder.rglob("*.fits*"))]
+    for index in indexes:
+        table = Table.read(index)
+        for row in table:
+            if str(row["HDU_TYPE"]).strip().lower() != "events":
+                continue
+            name = str(row["FILE_NAME"]).strip()
+            path = (index.parent / str(row["FILE_DIR"]).strip() / name).resolve()
+            if not path.exists():  # index copied without its tree
+                hits = sorted(index.parent.parent.rglob(name))
+                path = hits[0] if hits else path
+            runs.append(RunFile(path, int(row["OBS_ID"])))
+    return runs
+
+
+def _from_archive(
+    obs_ids: Sequence[int | str], archive: str | None, token: str | None
+) -> list[RunFile]:
+    """Download (once) the event lists of these obs_ids from the archive."""
+    from ctanb.search.client import ArchiveClient
+
+    client = ArchiveClient(archive, token=token)
+    wanted = ", ".join("'" + str(int(o)) + "'" for o in obs_ids)
+    table = client.query(
+        f"SELECT obs_id, obs_collection, access_url FROM ivoa.obscore WHERE obs_id IN ({wanted})"
+    )
+    found = {str(r["obs_id"]): r for r in table}
+    missing = [str(o) for o in obs_ids if str(int(o)) not in found]
+    if missing:
+        raise DataError(f"obs_id {', '.join(missing)} not in the archive (or not yours to read)")
+    folder = Path(get_settings().cache_dir or ".") / "downloads"
+    folder.mkdir(parents=True, exist_ok=True)
+    runs = []
+    for obs_id in obs_ids:
+        row = found[str(int(obs_id))]
+        target = folder / f"{row['obs_collection']}_{row['obs_id']}.fits"
+        if not target.exists():
+            response = client.session.get(str(row["access_url"]), timeout=120)
+            if response.status_code != 200:
+                raise DataError(
+                    f"obs_id {obs_id}: download of {row['access_url']} failed "
+                    f"({response.status_code}: {response.text[:200]})"
+                )
+            tmp = target.with_suffix(".part")
+            tmp.write_bytes(response.content)
+            tmp.replace(target)
+        runs.append(
+            RunFile(target, int(obs_id), str(row["obs_collection"]), str(row["access_url"]))
+        )
+    return runs
+
+
+def expand_inputs(
+    inputs: Iterable[Any] | str | Path, archive: str | None = None, token: str | None = None
+) -> list[RunFile]:
+    """Turn paths, GADF folders and obs_ids (with ``archive``) into run files."""
+    if isinstance(inputs, str | Path | int):
+        inputs = [inputs]
+    runs: list[RunFile] = []
+    obs_ids: list[int] = []
+    for item in inputs:
+        if isinstance(item, RunFile):
+            runs.append(item)
+        elif isinstance(item, int) or (isinstance(item, str) and re.fullmatch(r"\d+", item)):
+            obs_ids.append(int(item))
+        else:
+            path = Path(item)
+            runs.extend(_from_folder(path) if path.is_dir() else [RunFile(path)])
+    if obs_ids:
+        if archive is None and not get_settings().service_url:
+            raise DataError("obs_ids need an archive: pass archive=URL")
+        runs.extend(_from_archive(obs_ids, archive, token))
+    if not runs:
+        raise DataError("no event lists in the inputs")
+    return runs

@@ -1,0 +1,173 @@
+"""W3C PROV documents of products, in the vocabulary of the IVOA Provenance Data Model."""
+
+from __future__ import annotations
+
+import hashlib
+import io
+import platform
+from importlib.metadata import PackageNotFoundError, version
+from typing import Any
+
+from prov.model import ProvDocument
+
+from ctanb.prov.params import describe, encode
+from ctanb.prov.record import ActivityRecord
+
+__all__ = ["Provenance", "build_document", "serialize", "software_versions", "to_svg"]
+
+CTANB_NS = "https://ctanb.org/ns/prov#"
+VOPROV_NS = "http://www.ivoa.net/documents/ProvenanceDM/ns/voprov/"
+FORMATS = {
+    "json": "json",
+    "provjson": "json",
+    "xml": "xml",
+    "provxml": "xml",
+    "provn": "provn",
+    "n": "provn",
+}
+
+
+class Provenance(ProvDocument):
+    """A ``prov.model.ProvDocument`` that shows itself as a graph in notebooks."""
+
+    def _repr_svg_(self) -> str:
+        return to_svg(self)
+
+
+def software_versions() -> dict[str, str]:
+    """Versions of ctanb and the libraries a product depends on."""
+    versions = {"python": platform.python_version()}
+    for name in ("ctanb", "gammapy", "astropy", "numpy", "regions", "pyvo"):
+        try:
+            versions[name] = version(name)
+        except PackageNotFoundError:
+            versions[name] = "unknown"
+    return versions
+
+
+def _slug(text: str) -> str:
+    return hashlib.sha1(text.encode()).hexdigest()[:16]
+
+
+def build_document(
+    record: ActivityRecord,
+    *,
+    product_id: str,
+    product_checksum: str | None,
+    product_kind: str = "product",
+) -> Provenance:
+    """Build the PROV document of one product.
+
+    Parameters
+    ----------
+    record : ActivityRecord
+        What the activity used, its parameters and times.
+    product_id : str
+        Identifier of the generated product.
+    product_checksum : str or None
+        ``sha256:<hex>`` of the product's data.
+    product_kind : str
+        ``countmap``, ``spectrum``, ``lightcurve``, ``search`` ...
+
+    Returns
+    -------
+    Provenance
+        A ProvDocument: entities for every input and the query, the activity with every
+        parameter, the software and person agents, and the product.
+    """
+    doc = Provenance()
+    doc.add_namespace("ctanb", CTANB_NS)
+    doc.add_namespace("voprov", VOPROV_NS)
+    activity_id = f"ctanb:activity/{_slug(product_id + record.started.isoformat())}"
+    attributes: dict[str, Any] = {
+        "prov:label": record.name,
+        "voprov:name": record.name,
+        "ctanb:entry_point": record.entry_point,
+        "ctanb:parameters": encode(record.parameters),
+    }
+    for name, value in record.parameters.items():
+        text, unit = describe(value)
+        attributes[f"ctanb:param_{name}"] = text + (f" [{unit}]" if unit else "")
+    activity = doc.activity(activity_id, record.started, record.ended, attributes)
+
+    versions = software_versions()
+    software = doc.agent(
+        f"ctanb:software/ctanb-{versions['ctanb']}",
+        {
+            "prov:type": "prov:SoftwareAgent",
+            "voprov:name": "ctanb",
+            **{f"ctanb:version_{k}": v for k, v in versions.items()},
+        },
+    )
+    person = doc.agent(
+        f"ctanb:user/{record.user}", {"prov:type": "prov:Person", "voprov:name": record.user}
+    )
+    doc.wasAssociatedWith(activity, software, other_attributes={"voprov:role": "software"})
+    doc.wasAssociatedWith(activity, person, other_attributes={"voprov:role": "operator"})
+
+    product = doc.entity(
+        f"ctanb:product/{product_id}",
+        {
+            "prov:type": "voprov:Entity",
+            "prov:label": product_kind,
+            "ctanb:kind": product_kind,
+            "ctanb:checksum": product_checksum or "unknown",
+        },
+    )
+    doc.wasGeneratedBy(product, activity, record.ended)
+    doc.wasAttributedTo(product, person)
+
+    query_entity = None
+    if record.query is not None:
+        query_entity = doc.entity(
+            f"ctanb:query/{_slug(record.query.adql + record.query.service_url)}",
+            {
+                "prov:type": "ctanb:ArchiveQuery",
+                "ctanb:adql": record.query.adql,
+                "ctanb:service_url": record.query.service_url,
+            },
+        )
+        doc.used(activity, query_entity, other_attributes={"prov:role": "query"})
+    for order, item in enumerate(record.inputs):
+        entity = doc.entity(
+            f"ctanb:file/{_slug(item.checksum or item.path)}",
+            {
+                "prov:type": "voprov:Entity",
+                "prov:label": item.path.rsplit("/", 1)[-1],
+                "ctanb:path": item.path,
+                "ctanb:obs_id": str(item.obs_id),
+                "ctanb:role": item.role,
+                "ctanb:checksum": item.checksum or "unknown",
+                "ctanb:collection": item.collection or "",
+                "ctanb:order": order,
+            },
+        )
+        doc.used(activity, entity, other_attributes={"prov:role": item.role})
+        doc.wasDerivedFrom(product, entity)
+        if query_entity is not None and item.role == "events":
+            doc.wasDerivedFrom(
+                entity, query_entity, other_attributes={"prov:type": "ctanb:selection"}
+            )
+    if query_entity is not None:
+        doc.wasDerivedFrom(product, query_entity)
+    return doc
+
+
+def serialize(doc: ProvDocument, format: str = "json") -> str:
+    """Serialise as PROV-JSON (``json``), PROV-XML (``xml``) or PROV-N (``provn``), or SVG."""
+    key = format.lower()
+    if key in ("svg", "provsvg"):
+        return to_svg(doc)
+    if key not in FORMATS:
+        raise ValueError(f"unknown provenance format {format!r}: use json, xml, provn or svg")
+    stream = io.StringIO()
+    doc.serialize(stream, format=FORMATS[key], **({"indent": 2} if key != "provn" else {}))
+    return stream.getvalue() if key != "provn" else doc.get_provn()
+
+
+def to_svg(doc: ProvDocument) -> str:
+    """Draw the document as an SVG graph with graphviz."""
+    from prov.dot import prov_to_dot
+
+    svg: bytes = prov_to_dot(doc).create_svg()  # type: ignore[attr-defined]
+    return svg.decode()
