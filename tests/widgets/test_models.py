@@ -201,3 +201,20 @@ def test_unknown_name_is_reported_in_the_widget(archive_url):
     form.target.value = "No Such Source 12345"
     assert form.resolve() is None
     assert "ctanb-error" in form.status.value and "cannot resolve" in form.status.value
+
+
+def test_count_map_action_keeps_the_product_and_overlays_it(crab_rows):
+    explorer = Explorer()
+    explorer.show(crab_rows)
+    explorer.table.selected_rows = [0, 1]
+    product = explorer.actions.run("count_map")
+    assert product is not None, explorer.actions.status.value
+    assert product.obs_ids == [str(o) for o in crab_rows["obs_id"][:2]]
+    assert explorer.products == [product]
+    counts = product.value.map
+    assert counts.data.sum() > 0
+    assert len(explorer.actions.plots.children) == 1  # the bokeh plot
+    assert len(explorer.sky._call_store.calls) == 1  # add_fits, sent once the view loads
+    for kind in ("spectrum", "light_curve"):
+        if explorer.actions.run(kind) is None:  # not in ctanb.analysis yet: said in the widget
+            assert "ctanb-error" in explorer.actions.status.value
