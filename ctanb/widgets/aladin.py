@@ -21,6 +21,7 @@ import os
 import shutil
 import sys
 from pathlib import Path
+from typing import Any
 
 import ipyaladin
 import traitlets
@@ -228,7 +229,8 @@ class _CallQueue(CallStore):
     """ipyaladin's call store, emptied once run (ipyaladin 0.8.1 replays it on every load)."""
 
     def run_all(self) -> None:
-        calls, self.calls = self.calls, []
+        calls: list[Any] = list(getattr(self, "calls", []))
+        self.calls: list[Any] = []
         for func, args, kwargs in calls:
             func(*args, **kwargs)
 
@@ -258,7 +260,7 @@ class OfflineAladin(ipyaladin.Aladin):
         options.setdefault("show_simbad_pointer_control", False)
         # ipyaladin keeps these on the class: one widget's queue would replay on every widget.
         self._call_store = _CallQueue()
-        self.listener_callback = {}
+        self.listener_callback: dict[str, Any] = {}
         super().__init__(**options)
 
 

@@ -29,7 +29,8 @@ def _text(value: Any) -> str:
     if np.ma.is_masked(value):
         return ""
     if isinstance(value, (float, np.floating)):
-        return f"{value:.5g}" if abs(value) < 1e5 else f"{value:.6g}"
+        number = float(value)
+        return f"{number:.5g}" if abs(number) < 1e5 else f"{number:.6g}"
     if isinstance(value, bytes):
         return value.decode(errors="replace")
     return str(value)
