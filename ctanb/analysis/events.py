@@ -101,6 +101,8 @@ def _header_meta(path: Path) -> tuple[dict[str, Any], dict[str, np.ndarray]]:
                 "TSTART": float(header.get("TSTART", np.nan)),
                 "TSTOP": float(header.get("TSTOP", np.nan)),
                 "LIVETIME": float(header.get("LIVETIME", np.nan)),
+                "RA_OBJ": float(header.get("RA_OBJ", np.nan)),
+                "DEC_OBJ": float(header.get("DEC_OBJ", np.nan)),
                 "GTI_START": [float(x) for x in gti["START"]],
                 "GTI_STOP": [float(x) for x in gti["STOP"]],
             }
@@ -135,7 +137,7 @@ def read_events(path: str | Path, cache: EventCache | None = None) -> EventList:
     checksum = cache.checksum(path)
     columns = cache.get(checksum, COLUMNS)
     meta = cache.meta(checksum) if columns is not None else None
-    if columns is None or meta is None:
+    if columns is None or meta is None or "RA_OBJ" not in meta:
         meta, columns = _header_meta(path)
         meta["checksum"] = checksum
         cache.put(checksum, columns, meta)

@@ -50,3 +50,31 @@ def image_figure(image: Any, title: str = "Counts") -> Any:
     )
     fig.add_layout(ColorBar(color_mapper=mapper, title="counts"), "right")
     return fig
+
+
+def points_figure(
+    x: np.ndarray,
+    y: np.ndarray,
+    error: np.ndarray,
+    *,
+    x_label: str,
+    y_label: str,
+    title: str,
+    log_x: bool = False,
+) -> Any:
+    """Return a bokeh plot of points with vertical error bars."""
+    from bokeh.models import ColumnDataSource, Whisker
+    from bokeh.plotting import figure
+
+    fig = figure(
+        title=title,
+        width=560,
+        height=360,
+        x_axis_label=x_label,
+        y_axis_label=y_label,
+        x_axis_type="log" if log_x else "linear",
+    )
+    source = ColumnDataSource({"x": x, "y": y, "lower": y - error, "upper": y + error})
+    fig.scatter("x", "y", source=source, size=6)
+    fig.add_layout(Whisker(source=source, base="x", lower="lower", upper="upper"))
+    return fig

@@ -1,0 +1,77 @@
+"""ON and reflected OFF regions of one run, and the events inside them (vectorised).
+
+The regions and their containment are gammapy's (``ReflectedRegionsFinder``, ``RegionGeom``),
+so ON/OFF counts equal those of ``SpectrumDatasetMaker`` + ``ReflectedRegionsBackgroundMaker``.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+from astropy import units as u
+from astropy.coordinates import SkyCoord
+from gammapy.makers import ReflectedRegionsFinder
+from gammapy.maps import RegionGeom
+
+from ctanb.analysis.events import EventList
+from ctanb.errors import DataError
+
+__all__ = ["DEFAULT_ON_RADIUS", "OnOffMasks", "default_on_region", "on_off_masks"]
+
+#: ON radius of a point-like source with the H.E.S.S. "std" cuts (theta^2 < 0.0125 deg^2).
+DEFAULT_ON_RADIUS = 0.11 * u.deg
+
+
+def default_on_region(events: EventList) -> Any:
+    """Return a circle of :data:`DEFAULT_ON_RADIUS` on the run's target (RA_OBJ/DEC_OBJ).
+
+    Raises
+    ------
+    DataError
+        When the run does not say where its target is: pass ``on_region``.
+    """
+    from regions import CircleSkyRegion
+
+    ra, dec = events.meta.get("RA_OBJ"), events.meta.get("DEC_OBJ")
+    if ra is None or dec is None or not np.isfinite([ra, dec]).all():
+        raise DataError(f"{events.path}: no RA_OBJ/DEC_OBJ in the header: pass on_region")
+    return CircleSkyRegion(SkyCoord(ra, dec, unit="deg"), DEFAULT_ON_RADIUS)
+
+
+@dataclass
+class OnOffMasks:
+    """Which events of a run are ON, which OFF, and how many OFF regions there are."""
+
+    on: np.ndarray
+    off: np.ndarray
+    n_off_regions: int
+
+    @property
+    def alpha(self) -> float:
+        """Ratio of ON to OFF acceptance (reflected regions: 1 / number of OFF regions)."""
+        return 1.0 / self.n_off_regions if self.n_off_regions else np.inf
+
+
+def on_off_masks(events: EventList, on_region: Any) -> OnOffMasks:
+    """Select the ON events and the events of the reflected OFF regions of one run.
+
+    Raises
+    ------
+    DataError
+        When the ON region leaves no room for an OFF region (off the field of view, or on
+        the pointing position).
+    """
+    coords = SkyCoord(
+        events.ra.astype(np.float32), events.dec.astype(np.float32), unit="deg", frame="icrs"
+    )
+    on = RegionGeom.create(region=on_region).contains(coords)
+    regions_off, wcs = ReflectedRegionsFinder().run(region=on_region, center=events.pointing)
+    if not regions_off:
+        raise DataError(
+            f"{events.path}: obs_id {events.obs_id}: no reflected OFF region for this ON "
+            "region (it covers the pointing position or lies outside the field of view)"
+        )
+    off = RegionGeom.from_regions(regions=regions_off, wcs=wcs).contains(coords)
+    return OnOffMasks(on=np.asarray(on), off=np.asarray(off), n_off_regions=len(regions_off))

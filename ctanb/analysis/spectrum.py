@@ -1,0 +1,226 @@
+"""ON/OFF spectra: counts in an ON region and its reflected OFF regions, per energy bin."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+from astropy import units as u
+from astropy.io import fits
+from astropy.table import Table
+from gammapy.stats import WStatCountsStatistic
+
+from ctanb.analysis.events import expand_inputs, read_events
+from ctanb.analysis.onoff import default_on_region, on_off_masks
+from ctanb.analysis.product import Product, SkippedRun
+from ctanb.errors import DataError
+from ctanb.prov.record import ActivityRecord, InputFile
+
+__all__ = ["OnOffSpectrum", "extract_spectrum"]
+
+ENTRY_POINT = "ctanb.analysis.spectrum:extract_spectrum"
+DEFAULT_EDGES = np.geomspace(0.5, 100, 16) * u.TeV
+
+
+@dataclass
+class OnOffSpectrum(Product):
+    """ON/OFF counts per energy bin, stacked over runs, with per-run values kept.
+
+    Attributes
+    ----------
+    energy_edges : Quantity
+        Bin edges.
+    n_on, n_off : ndarray
+        Stacked counts (runs x bins in ``per_run_on`` / ``per_run_off``).
+    alpha : ndarray
+        Stacked ON/OFF exposure ratio per bin (OFF-count weighted, as gammapy stacks).
+    """
+
+    energy_edges: u.Quantity = field(default_factory=lambda: u.Quantity([], u.TeV))
+    per_run_on: np.ndarray = field(default_factory=lambda: np.zeros((0, 0)))
+    per_run_off: np.ndarray = field(default_factory=lambda: np.zeros((0, 0)))
+    per_run_alpha: np.ndarray = field(default_factory=lambda: np.zeros(0))
+    on_region: Any = None
+    kind = "spectrum"
+
+    def data_arrays(self) -> list[np.ndarray]:
+        """Return the per-run ON and OFF counts and alphas."""
+        return [self.per_run_on, self.per_run_off, self.per_run_alpha]
+
+    @property
+    def n_on(self) -> np.ndarray:
+        """ON counts per bin."""
+        return self.per_run_on.sum(axis=0)
+
+    @property
+    def n_off(self) -> np.ndarray:
+        """OFF counts per bin."""
+        return self.per_run_off.sum(axis=0)
+
+    @property
+    def background(self) -> np.ndarray:
+        """Expected background in the ON region, alpha x OFF summed over runs."""
+        return (self.per_run_alpha[:, None] * self.per_run_off).sum(axis=0)
+
+    @property
+    def alpha(self) -> np.ndarray:
+        """Stacked alpha: background / OFF counts (1 / regions where there are none)."""
+        with np.errstate(invalid="ignore", divide="ignore"):
+            stacked = self.background / self.n_off
+        fallback = float(np.mean(self.per_run_alpha)) if self.per_run_alpha.size else np.nan
+        return np.where(self.n_off > 0, stacked, fallback)
+
+    @property
+    def excess(self) -> np.ndarray:
+        """ON counts minus expected background."""
+        return self.n_on - self.background
+
+    @property
+    def significance(self) -> np.ndarray:
+        """Li & Ma significance per bin (gammapy's WStat sqrt(TS), signed)."""
+        return np.asarray(WStatCountsStatistic(self.n_on, self.n_off, self.alpha).sqrt_ts)
+
+    def to_table(self) -> Table:
+        """Return the spectrum as a table with units."""
+        edges = self.energy_edges
+        return Table(
+            {
+                "e_min": edges[:-1],
+                "e_max": edges[1:],
+                "n_on": self.n_on,
+                "n_off": self.n_off,
+                "alpha": self.alpha,
+                "excess": self.excess,
+                "sqrt_ts": self.significance,
+            }
+        )
+
+    def to_fits(self, path: str | Path, overwrite: bool = True) -> Path:
+        """Write the spectrum table with a PROVENANCE HDU."""
+        from ctanb.prov.fits import add_provenance_hdu
+
+        hdulist = fits.HDUList([fits.PrimaryHDU(), fits.table_to_hdu(self.to_table())])
+        hdulist[1].name = "SPECTRUM"
+        add_provenance_hdu(hdulist, self.provenance)
+        hdulist.writeto(path, overwrite=overwrite)
+        return Path(path)
+
+    def to_gammapy(self) -> Any:
+        """Hand over to gammapy: a stacked ``SpectrumDatasetOnOff`` with IRFs, by its makers."""
+        from gammapy.data import DataStore
+        from gammapy.datasets import Datasets, SpectrumDataset
+        from gammapy.makers import ReflectedRegionsBackgroundMaker, SpectrumDatasetMaker
+        from gammapy.maps import MapAxis, RegionGeom
+
+        axis = MapAxis.from_edges(self.energy_edges, name="energy", interp="log")
+        true_axis = MapAxis.from_energy_bounds(0.05, 150, 60, unit="TeV", name="energy_true")
+        geom = RegionGeom.create(region=self.on_region, axes=[axis])
+        empty = SpectrumDataset.create(geom=geom, energy_axis_true=true_axis)
+        maker = SpectrumDatasetMaker(selection=["counts", "exposure", "edisp"])
+        background = ReflectedRegionsBackgroundMaker()
+        datasets = Datasets()
+        for item in self.record.inputs:
+            folder = Path(item.path).parent
+            store = DataStore.from_dir(folder.parent if folder.name == "data" else folder)
+            observation = store.obs(int(item.obs_id or 0))
+            dataset = maker.run(empty.copy(name=str(item.obs_id)), observation)
+            datasets.append(background.run(dataset, observation))
+        return datasets.stack_reduce(name="stacked")
+
+    def plot(self) -> Any:
+        """Return a bokeh plot of the excess per energy bin with Poisson error bars."""
+        from ctanb.analysis.plots import points_figure
+
+        edges = self.energy_edges.to_value(u.TeV)
+        centres = np.sqrt(edges[:-1] * edges[1:])
+        error = np.sqrt(self.n_on + self.alpha**2 * self.n_off)
+        return points_figure(
+            centres,
+            self.excess,
+            error,
+            x_label="energy (TeV)",
+            y_label="excess counts",
+            title="ON/OFF spectrum",
+            log_x=True,
+        )
+
+
+def extract_spectrum(
+    inputs: Iterable[Any] | str | Path,
+    *,
+    on_region: Any = None,
+    energy_edges: u.Quantity = DEFAULT_EDGES,
+    on_error: str = "raise",
+    archive: str | None = None,
+) -> OnOffSpectrum:
+    """Extract an ON/OFF spectrum with reflected OFF regions, stacked over runs.
+
+    Parameters
+    ----------
+    inputs : paths, GADF folders or obs_ids
+        Event lists (obs_ids are fetched from ``archive``).
+    on_region : regions.CircleSkyRegion or regions.PolygonSkyRegion, optional
+        The ON region; default a 0.11 deg circle on the first run's target (RA_OBJ/DEC_OBJ).
+    energy_edges : Quantity
+        Reconstructed-energy bin edges.
+    on_error : {"raise", "skip"}
+        Stop at a bad run, or leave it out (listed in ``skipped``).
+    archive : str, optional
+        Archive URL for obs_id inputs.
+
+    Returns
+    -------
+    OnOffSpectrum
+        Counts, alpha, excess and significance per bin, with provenance.
+    """
+    if on_error not in ("raise", "skip"):
+        raise ValueError(f"on_error must be 'raise' or 'skip', not {on_error!r}")
+    started = datetime.now(UTC)
+    edges = u.Quantity(energy_edges, u.TeV)
+    parameters = {"on_region": on_region, "energy_edges": edges, "on_error": on_error}
+    on_rows, off_rows, alphas, used, skipped = [], [], [], [], []
+    for run in expand_inputs(inputs, archive=archive):
+        try:
+            events = read_events(run.path)
+            if on_region is None:  # the first run's target, recorded for replay
+                on_region = default_on_region(events)
+                parameters["on_region"] = on_region
+            masks = on_off_masks(events, on_region)
+        except DataError as exc:
+            if on_error == "raise":
+                raise
+            skipped.append(SkippedRun(str(run.path), str(exc)))
+            continue
+        index = np.digitize(events.energy, edges.value) - 1
+        valid = (index >= 0) & (index < len(edges) - 1)
+        on_rows.append(np.bincount(index[valid & masks.on], minlength=len(edges) - 1))
+        off_rows.append(np.bincount(index[valid & masks.off], minlength=len(edges) - 1))
+        alphas.append(masks.alpha)
+        used.append(
+            InputFile(
+                str(run.url or run.path), events.obs_id, "events", events.checksum, run.collection
+            )
+        )
+    if not used:
+        raise DataError("no run gave ON/OFF counts: " + "; ".join(s.reason for s in skipped))
+    record = ActivityRecord(
+        name="spectrum",
+        entry_point=ENTRY_POINT,
+        inputs=used,
+        parameters=parameters,
+        started=started,
+        ended=datetime.now(UTC),
+    )
+    return OnOffSpectrum(
+        record=record,
+        skipped=skipped,
+        energy_edges=edges,
+        per_run_on=np.array(on_rows, dtype=float),
+        per_run_off=np.array(off_rows, dtype=float),
+        per_run_alpha=np.array(alphas),
+        on_region=on_region,
+    )
