@@ -3,6 +3,7 @@
 from ctanb.prov.document import Provenance, build_document, serialize, software_versions, to_svg
 from ctanb.prov.fits import add_provenance_hdu, read_provenance_hdu, read_sidecar, write_sidecar
 from ctanb.prov.record import ActivityRecord, ArchiveQuery, InputFile
+from ctanb.prov.search import search_provenance, search_record, table_checksum
 from ctanb.prov.tools import Lineage, diff, lineage, replay
 
 __all__ = [
@@ -18,8 +19,11 @@ __all__ = [
     "read_provenance_hdu",
     "read_sidecar",
     "replay",
+    "search_provenance",
+    "search_record",
     "serialize",
     "software_versions",
+    "table_checksum",
     "to_svg",
     "write_sidecar",
 ]

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import io
 import platform
@@ -36,6 +37,11 @@ class Provenance(ProvDocument):
 
 def software_versions() -> dict[str, str]:
     """Versions of ctanb and the libraries a product depends on."""
+    return dict(_versions())
+
+
+@functools.cache
+def _versions() -> dict[str, str]:
     versions = {"python": platform.python_version()}
     for name in ("ctanb", "gammapy", "astropy", "numpy", "regions", "pyvo"):
         try:
@@ -125,6 +131,7 @@ def build_document(
                 "prov:type": "ctanb:ArchiveQuery",
                 "ctanb:adql": record.query.adql,
                 "ctanb:service_url": record.query.service_url,
+                "ctanb:obs_ids": " ".join(str(o) for o in record.query.obs_ids),
             },
         )
         doc.used(activity, query_entity, other_attributes={"prov:role": "query"})

@@ -50,10 +50,21 @@ class InputFile:
 
 @dataclass(frozen=True)
 class ArchiveQuery:
-    """The archive query that selected an activity's inputs."""
+    """The archive query that selected an activity's inputs.
+
+    Parameters
+    ----------
+    adql : str
+        The ADQL text sent.
+    service_url : str
+        The TAP service it was sent to.
+    obs_ids : tuple of int
+        The observations the query selected (empty when not known).
+    """
 
     adql: str
     service_url: str
+    obs_ids: tuple[int, ...] = ()
 
 
 @dataclass

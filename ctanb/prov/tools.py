@@ -78,6 +78,7 @@ def lineage(product_or_doc: Any) -> Lineage:
             result.query = {
                 "adql": str(_value(record, "adql")),
                 "service_url": str(_value(record, "service_url")),
+                "obs_ids": str(_value(record, "obs_ids") or ""),
             }
         elif "software/" in identifier:
             for key, values in record.attributes:
