@@ -95,6 +95,20 @@ def build_document(
         text, unit = describe(value)
         attributes[f"ctanb:param_{name}"] = text + (f" [{unit}]" if unit else "")
     activity = doc.activity(activity_id, record.started, record.ended, attributes)
+    for name, value in record.parameters.items():
+        # ProvenanceDM 1.0 Parameter (section 2.4): name, value and unit of one configuration
+        # item; in W3C PROV terms an entity the activity used in the role "parameter".
+        text, unit = describe(value)
+        parameter = doc.entity(
+            f"{activity_id}/parameter/{name}",
+            {
+                "prov:type": "voprov:Parameter",
+                "voprov:name": name,
+                "voprov:value": text,
+                "voprov:unit": unit,
+            },
+        )
+        doc.used(activity, parameter, other_attributes={"prov:role": "parameter"})
 
     versions = software_versions()
     software = doc.agent(

@@ -107,3 +107,29 @@ def test_sidecar_and_one_changed_input(data_dir, tmp_path):
     assert changes["inputs_only_in_b"] == [str(paths[2])]
     sidecar = write_sidecar(tmp_path / "product.csv", a)
     assert sidecar.exists() and read_sidecar(tmp_path / "product.csv") == a
+
+
+def test_each_parameter_is_a_provenancedm_parameter(data_dir):
+    path = data_dir / "hess-dl3-dr1" / "data" / "hess_dl3_dr1_obs_id_023523.fits.gz"
+    parameters = {"binsz": 0.05 * u.deg, "proj": "TAN", "energy_edges": [1, 10] * u.TeV}
+    record = ActivityRecord(
+        name="countmap",
+        entry_point="ctanb.analysis:make_count_map",
+        inputs=[InputFile(str(path), obs_id=23523)],
+        parameters=parameters,
+        started=datetime.now(UTC),
+    )
+    doc = build_document(record, product_id="p", product_checksum=None)
+    found = {}
+    for entity in doc.get_records():
+        types = {str(t) for t in entity.get_asserted_types()}
+        if "voprov:Parameter" in types:
+            attrs = {k.localpart: str(v) for k, v in entity.attributes}
+            found[attrs["name"]] = (attrs["value"], attrs["unit"])
+    assert set(found) == set(parameters)
+    assert found["proj"] == ("TAN", "")
+    assert found["binsz"][1] == "deg" and float(found["binsz"][0]) == 0.05
+    assert found["energy_edges"][1] == "TeV"
+    assert [float(v) for v in found["energy_edges"][0].strip("[]").split(",")] == [1, 10]
+    used = [r for r in doc.get_records() if r.get_type().localpart == "Usage"]
+    assert len(used) == len(parameters) + 1
