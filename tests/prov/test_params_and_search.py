@@ -133,3 +133,29 @@ def test_each_parameter_is_a_provenancedm_parameter(data_dir):
     assert [float(v) for v in found["energy_edges"][0].strip("[]").split(",")] == [1, 10]
     used = [r for r in doc.get_records() if r.get_type().localpart == "Usage"]
     assert len(used) == len(parameters) + 1
+
+
+def test_lineage_reaches_the_archive_query(data_dir):
+    from ctanb.prov import ArchiveQuery
+
+    path = data_dir / "hess-dl3-dr1" / "data" / "hess_dl3_dr1_obs_id_023523.fits.gz"
+    query = ArchiveQuery("SELECT * FROM ivoa.obscore", "http://127.0.0.1:8000/tap", (23523,))
+    record = ActivityRecord(
+        name="countmap",
+        entry_point="ctanb.analysis:make_count_map",
+        inputs=[InputFile(str(path), obs_id=23523), InputFile(str(path), 23523, "irf:aeff")],
+        parameters={},
+        started=datetime.now(UTC),
+        query=query,
+    )
+    doc = build_document(record, product_id="p", product_checksum="sha256:0")
+    derivations = [r for r in doc.get_records() if r.get_type().localpart == "Derivation"]
+    pairs = {
+        (str(r.args[0]).rsplit("/", 2)[-2], str(r.args[1]).rsplit("/", 2)[-2]) for r in derivations
+    }
+    assert ("file", "query") in pairs and ("product", "file") in pairs
+    assert ("product", "query") in pairs
+    found = lineage(doc)
+    assert found.query["obs_ids"] == "23523" and found.query["service_url"] == query.service_url
+    assert [f["role"] for f in found.irfs] == ["irf:aeff"]
+    assert doc._repr_html_().startswith("<svg")

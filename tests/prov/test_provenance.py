@@ -81,3 +81,10 @@ def test_diff_finds_exactly_the_changed_parameter(product, files):
     assert changes["parameters"]["binsz"] == (0.05 * u.deg, 0.1 * u.deg)
     assert changes["inputs_only_in_a"] == changes["inputs_only_in_b"] == []
     assert diff(product, product)["parameters"] == {}
+
+
+def test_count_map_checksum_is_the_generic_digest(product):
+    from ctanb.analysis.product import Product
+
+    assert product.occupied is not None
+    assert product.checksum() == Product.checksum(product)
