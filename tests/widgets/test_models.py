@@ -215,6 +215,10 @@ def test_count_map_action_keeps_the_product_and_overlays_it(crab_rows):
     assert counts.data.sum() > 0
     assert len(explorer.actions.plots.children) == 1  # the bokeh plot
     assert len(explorer.sky._call_store.calls) == 1  # add_fits, sent once the view loads
-    for kind in ("spectrum", "light_curve"):
-        if explorer.actions.run(kind) is None:  # not in ctanb.analysis yet: said in the widget
-            assert "ctanb-error" in explorer.actions.status.value
+    spectrum = explorer.actions.run("spectrum")
+    assert spectrum is not None, explorer.actions.status.value
+    assert spectrum.value.n_on.sum() > spectrum.value.background.sum() > 0
+    curve = explorer.actions.run("light_curve")
+    assert curve is not None, explorer.actions.status.value
+    assert len(curve.value.n_on) == 2  # one bin per selected run
+    assert len(explorer.products) == 3 and len(explorer.actions.plots.children) == 3
