@@ -29,10 +29,20 @@ FORMATS = {
 
 
 class Provenance(ProvDocument):
-    """A ``prov.model.ProvDocument`` that shows itself as a graph in notebooks."""
+    """A ``prov.model.ProvDocument`` that shows itself as a graph in notebooks.
+
+    A thin subclass rather than an IPython formatter registration, so that the graph shows
+    in any front end that honours ``_repr_svg_`` / ``_repr_html_`` (JupyterLab, VS Code,
+    Colab) without ctanb being imported by an extension. It compares equal to, and
+    serialises exactly as, the ``ProvDocument`` it holds.
+    """
 
     def _repr_svg_(self) -> str:
         return to_svg(self)
+
+    def _repr_html_(self) -> str:
+        svg = to_svg(self)
+        return svg[svg.find("<svg") :]
 
 
 def software_versions() -> dict[str, str]:
