@@ -20,6 +20,7 @@ COMMAND_MODULES = (
     "ctanb.services.cli",  # db, ingest, serve
     "ctanb.analysis.cli",  # countmap, spectrum, lightcurve, simulate
     "ctanb.demo",  # demo
+    "ctanb.prov.cli",  # prov show|lineage|diff|replay
 )
 
 

@@ -1,0 +1,107 @@
+"""``ctanb prov``: show, export, list the lineage of, compare and replay a product's provenance."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from ctanb.errors import DataError
+
+if TYPE_CHECKING:
+    from ctanb.prov.document import Provenance
+
+__all__ = ["load", "register"]
+
+
+def load(path: str | Path) -> Provenance:
+    """Read the provenance of a product file: its PROVENANCE HDU, else its sidecar."""
+    from astropy.io import fits
+
+    from ctanb.prov.fits import read_provenance_hdu, read_sidecar
+
+    path = Path(path)
+    doc = None
+    try:
+        with fits.open(path) as hdulist:
+            doc = read_provenance_hdu(hdulist)
+    except OSError:
+        pass
+    doc = doc or read_sidecar(path)
+    if doc is None:
+        raise DataError(
+            f"{path} has no provenance: no PROVENANCE HDU and no {path.name}.prov.json sidecar"
+        )
+    return doc
+
+
+def _show(args: argparse.Namespace) -> int:
+    from ctanb.prov import serialize
+
+    sys.stdout.write(serialize(load(args.product), args.format))
+    sys.stdout.write("\n")
+    return 0
+
+
+def _lineage(args: argparse.Namespace) -> int:
+    from ctanb.prov import lineage
+
+    found = lineage(load(args.product))
+    if found.query:
+        print(f"query: {found.query['service_url']}\n  {found.query['adql']}")
+    for item in found.files:
+        print(f"{item['role']:10} obs_id={item['obs_id']:8} {item['checksum']}  {item['path']}")
+    print("software: " + ", ".join(f"{k} {v}" for k, v in found.software.items()))
+    return 0
+
+
+def _diff(args: argparse.Namespace) -> int:
+    from ctanb.prov import diff
+
+    changes = diff(load(args.a), load(args.b))
+    for name, (a, b) in changes["parameters"].items():
+        print(f"parameter {name}: {a!r} -> {b!r}")
+    for path in changes["inputs_only_in_a"]:
+        print(f"input only in A: {path}")
+    for path in changes["inputs_only_in_b"]:
+        print(f"input only in B: {path}")
+    if changes["activity"]:
+        print(f"activity: {changes['activity'][0]} -> {changes['activity'][1]}")
+    different = changes["parameters"] or changes["inputs_only_in_a"] or changes["inputs_only_in_b"]
+    return 1 if different or changes["activity"] else 0
+
+
+def _replay(args: argparse.Namespace) -> int:
+    from ctanb.prov import replay
+
+    product = replay(load(args.product))
+    product.to_fits(args.out)
+    print(f"replayed into {args.out} ({product.checksum()})")
+    return 0
+
+
+def register(subparsers: argparse._SubParsersAction) -> None:
+    """Add ``ctanb prov show|lineage|diff|replay``."""
+    prov = subparsers.add_parser(
+        "prov",
+        help="provenance of a product file: show, lineage, diff, replay",
+        description="Read the W3C PROV provenance a ctanb product carries (FITS PROVENANCE HDU "
+        "or .prov.json sidecar).",
+    )
+    commands = prov.add_subparsers(dest="prov_command", required=True)
+    show = commands.add_parser("show", help="print the provenance as PROV-JSON/XML/N or SVG")
+    show.add_argument("product", type=Path)
+    show.add_argument("--format", default="provn", choices=["json", "xml", "provn", "svg"])
+    show.set_defaults(func=_show)
+    lin = commands.add_parser("lineage", help="list raw files, IRFs, query, software versions")
+    lin.add_argument("product", type=Path)
+    lin.set_defaults(func=_lineage)
+    dif = commands.add_parser("diff", help="inputs and parameters that differ (exit 1 if any)")
+    dif.add_argument("a", type=Path)
+    dif.add_argument("b", type=Path)
+    dif.set_defaults(func=_diff)
+    rep = commands.add_parser("replay", help="re-run the recorded activity into a new file")
+    rep.add_argument("product", type=Path)
+    rep.add_argument("--out", required=True, type=Path)
+    rep.set_defaults(func=_replay)
