@@ -6,6 +6,7 @@ import functools
 import hashlib
 import io
 import platform
+import sys
 from importlib.metadata import PackageNotFoundError, version
 from typing import Any
 
@@ -65,6 +66,13 @@ def _slug(text: str) -> str:
     return hashlib.sha1(text.encode()).hexdigest()[:16]
 
 
+def _description(entry_point: str) -> str:
+    """First line of the entry point's docstring (ProvenanceDM ActivityDescription), if loaded."""
+    module, _, function = entry_point.partition(":")
+    doc = getattr(getattr(sys.modules.get(module), function, None), "__doc__", None) or ""
+    return doc.strip().split("\n", 1)[0]
+
+
 def build_document(
     record: ActivityRecord,
     *,
@@ -101,6 +109,9 @@ def build_document(
         "ctanb:entry_point": record.entry_point,
         "ctanb:parameters": encode(record.parameters),
     }
+    description = _description(record.entry_point)
+    if description:
+        attributes["voprov:description"] = description
     for name, value in record.parameters.items():
         text, unit = describe(value)
         attributes[f"ctanb:param_{name}"] = text + (f" [{unit}]" if unit else "")

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import json
+
 import astropy.units as u
 import numpy as np
 import pytest
@@ -50,6 +52,8 @@ def test_provenance_names_every_input_and_parameter(product, files):
     for name in ("skydir", "width", "binsz", "proj", "energy_edges", "frame"):
         assert f"ctanb:param_{name}" in text
     assert "0.05 [deg]" in text and "CAR" in text
+    first_line = make_count_map.__doc__.strip().splitlines()[0]
+    assert json.dumps(first_line)[1:-1] in text  # the ActivityDescription
     found = lineage(product)
     assert [int(f["obs_id"]) for f in found.event_lists] == CRAB
     assert found.software["gammapy"] and found.software["numpy"] == np.__version__
