@@ -13,7 +13,7 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from ctanb import __version__
 from ctanb.config import Settings, get_settings
-from ctanb.services import data, tap, tap_async
+from ctanb.services import data, tap, uws
 from ctanb.services.results import error_document
 from ctanb.services.store import Store
 
@@ -35,9 +35,7 @@ def create_app(settings: Settings | None = None, store: Store | None = None) -> 
     app.state.store = store
     app.state.public_url = os.environ.get("CTANB_PUBLIC_URL") or None
     app.state.hub_auth = _hub_auth()
-    if not _install_optional(app, store, settings):
-        # no UWS package (issue 6) yet: async TAP runs in the service's own threads
-        tap_async.install(app, store, settings.home / "tap-results")
+    uws.install(app, store, settings)  # /uws and /tap/async
     app.include_router(tap.router)
     app.include_router(data.router)
 
@@ -75,21 +73,6 @@ def create_app(settings: Settings | None = None, store: Store | None = None) -> 
         }
 
     return app
-
-
-def _install_optional(app: FastAPI, store: Store, settings: Settings) -> bool:
-    """Mount the UWS job package (which serves async TAP too); False when absent."""
-    try:
-        uws = importlib.import_module("ctanb.services.uws")
-    except ModuleNotFoundError as exc:
-        if exc.name != "ctanb.services.uws":
-            raise
-        return False
-    install = getattr(uws, "install", None)
-    if install is None:
-        return False
-    install(app, store, settings)
-    return True
 
 
 def _hub_auth():
