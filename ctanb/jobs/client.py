@@ -1,0 +1,210 @@
+"""``JobClient``: submit, follow and fetch the archive service's UWS jobs from Python."""
+
+from __future__ import annotations
+
+import io
+import xml.etree.ElementTree as ET
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import requests
+
+from ctanb.config import get_settings
+from ctanb.errors import CtanbError
+
+__all__ = ["Job", "JobClient", "JobError"]
+
+UWS = "{http://www.ivoa.net/xml/UWS/v1.0}"
+XLINK = "{http://www.w3.org/1999/xlink}"
+FINAL = ("COMPLETED", "ERROR", "ABORTED", "ARCHIVED")
+
+
+class JobError(CtanbError):
+    """A job failed or was refused; the message is the service's."""
+
+
+@dataclass
+class Job:
+    """A job as the service describes it."""
+
+    job_id: str
+    job_type: str
+    phase: str
+    owner: str = ""
+    parameters: dict[str, str] = field(default_factory=dict)
+    results: dict[str, str] = field(default_factory=dict)  # id -> URL
+    error: str | None = None
+    creation_time: str | None = None
+    start_time: str | None = None
+    end_time: str | None = None
+    destruction: str | None = None
+
+    @classmethod
+    def from_xml(cls, text: bytes, job_type: str) -> Job:
+        """Parse a UWS 1.1 job document."""
+        root = ET.fromstring(text)
+
+        def get(name: str) -> str | None:
+            node = root.find(f"{UWS}{name}")
+            return node.text if node is not None and node.text else None
+
+        message = root.find(f"{UWS}errorSummary/{UWS}message")
+        return cls(
+            job_id=get("jobId") or "",
+            job_type=job_type,
+            phase=get("phase") or "UNKNOWN",
+            owner=get("ownerId") or "",
+            parameters={p.get("id", ""): p.text or "" for p in root.iter(f"{UWS}parameter")},
+            results={r.get("id", ""): r.get(f"{XLINK}href", "") for r in root.iter(f"{UWS}result")},
+            error=message.text if message is not None else None,
+            creation_time=get("creationTime"),
+            start_time=get("startTime"),
+            end_time=get("endTime"),
+            destruction=get("destruction"),
+        )
+
+
+class JobClient:
+    """Client of the archive service's UWS jobs (``/uws/{jobtype}``).
+
+    Parameters
+    ----------
+    url : str, optional
+        Base URL of the service (default ``CTANB_SERVICE_URL``).
+    token : str, optional
+        API token (default ``CTANB_TOKEN`` or ``JUPYTERHUB_API_TOKEN``).
+    """
+
+    def __init__(self, url: str | None = None, token: str | None = None) -> None:
+        settings = get_settings()
+        self.url = (url or settings.service_url).rstrip("/")
+        self.session = requests.Session()
+        token = token if token is not None else settings.token
+        if token:
+            self.session.headers["Authorization"] = f"Bearer {token}"
+
+    def _job_url(self, job_type: str, job_id: str = "") -> str:
+        base = f"{self.url}/uws/{job_type}"
+        return f"{base}/{job_id}" if job_id else base
+
+    def _check(self, response: requests.Response) -> requests.Response:
+        if response.status_code >= 400:
+            text = response.text
+            if "QUERY_STATUS" in text:
+                start = text.find('value="ERROR">') + len('value="ERROR">')
+                text = text[start : text.find("</INFO>", start)].strip()
+            raise JobError(
+                f"{response.request.method} {response.url}: {response.status_code} {text[:500]}"
+            )
+        return response
+
+    def job_types(self) -> list[str]:
+        """The job types the service offers (``/uws``)."""
+        root = ET.fromstring(self._check(self.session.get(f"{self.url}/uws")).content)
+        return [node.get("name", "") for node in root]
+
+    def list(self, job_type: str, phase: str | None = None) -> list[Job]:
+        """The caller's jobs of one type (optionally in one phase)."""
+        params = {"PHASE": phase} if phase else {}
+        response = self._check(self.session.get(self._job_url(job_type), params=params))
+        root = ET.fromstring(response.content)
+        return [self.get(job_type, ref.get("id", "")) for ref in root.iter(f"{UWS}jobref")]
+
+    def submit(self, job_type: str, run: bool = True, **parameters: Any) -> Job:
+        """Create a job (and start it unless ``run=False``); lists become comma-separated."""
+        data = {
+            k: ",".join(map(str, v)) if isinstance(v, list | tuple) else str(v)
+            for k, v in parameters.items()
+            if v is not None
+        }
+        if run:
+            data["PHASE"] = "RUN"
+        response = self._check(
+            self.session.post(self._job_url(job_type), data=data, allow_redirects=False)
+        )
+        job_id = response.headers["location"].rstrip("/").rsplit("/", 1)[1]
+        return self.get(job_type, job_id)
+
+    def get(
+        self, job_type: str, job_id: str, wait: float | None = None, phase: str | None = None
+    ) -> Job:
+        """The job; with ``wait`` seconds, blocks until its phase leaves ``phase``."""
+        params: dict[str, str] = {}
+        if wait is not None:
+            params["WAIT"] = str(wait)
+            if phase:
+                params["PHASE"] = phase
+        response = self._check(
+            self.session.get(
+                self._job_url(job_type, job_id), params=params, timeout=(wait or 0) + 30
+            )
+        )
+        return Job.from_xml(response.content, job_type)
+
+    def run(self, job: Job) -> Job:
+        """Start a PENDING job."""
+        self._check(
+            self.session.post(
+                self._job_url(job.job_type, job.job_id) + "/phase",
+                data={"PHASE": "RUN"},
+                allow_redirects=False,
+            )
+        )
+        return self.get(job.job_type, job.job_id)
+
+    def abort(self, job: Job) -> Job:
+        """Abort an unfinished job."""
+        self._check(
+            self.session.post(
+                self._job_url(job.job_type, job.job_id) + "/phase",
+                data={"PHASE": "ABORT"},
+                allow_redirects=False,
+            )
+        )
+        return self.get(job.job_type, job.job_id)
+
+    def delete(self, job: Job) -> None:
+        """Delete a job and its results."""
+        self._check(
+            self.session.delete(self._job_url(job.job_type, job.job_id), allow_redirects=False)
+        )
+
+    def wait(self, job: Job, timeout: float = 300.0) -> Job:
+        """Block (with UWS WAIT, no polling loop) until the job ends; raise if it failed."""
+        import time
+
+        deadline = time.monotonic() + timeout
+        while job.phase not in FINAL:
+            remaining = deadline - time.monotonic()
+            if remaining <= 0:
+                raise JobError(f"job {job.job_id} still {job.phase} after {timeout} s")
+            job = self.get(job.job_type, job.job_id, wait=min(remaining, 60), phase=job.phase)
+        if job.phase == "ERROR":
+            raise JobError(f"{job.job_type} job {job.job_id} failed: {job.error}")
+        return job
+
+    def fetch(self, job: Job, result_id: str) -> bytes:
+        """The bytes of one result."""
+        if result_id not in job.results:
+            raise JobError(
+                f"job {job.job_id} has no result {result_id!r}: {', '.join(job.results) or 'none'}"
+            )
+        return self._check(self.session.get(job.results[result_id])).content
+
+    def product(self, job: Job) -> Any:
+        """The job's product as a ctanb product (CountMap, ...) with its provenance."""
+        from astropy.io import fits
+
+        from ctanb.analysis import CountMap
+
+        kinds = {"countmap": CountMap}
+        if job.job_type not in kinds:
+            raise JobError(f"{job.job_type} results are files: use fetch(job, result_id)")
+        data = self.fetch(job, job.job_type)
+        path = Path(get_settings().cache_dir or ".") / "jobs" / f"{job.job_id}.fits"
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_bytes(data)
+        with fits.open(io.BytesIO(data)):
+            pass  # a readable FITS file
+        return kinds[job.job_type].read(path)
