@@ -1,0 +1,39 @@
+"""The JobMonitor in JupyterLab, driven by headless Chromium: its buttons act on real jobs."""
+
+from __future__ import annotations
+
+import pytest
+
+pytestmark = [pytest.mark.browser, pytest.mark.slow]
+
+
+def test_job_monitor_buttons_start_and_delete_a_job(lab, browser, tokens, archive_url):
+    notebook = lab.write_notebook(
+        "jobs.ipynb",
+        [
+            "from ctanb.jobs import JobClient, JobMonitor\n"
+            f"client = JobClient(token={tokens['alice']!r})\n"
+            "job = client.submit('copy', run=False, obs_ids=[23523])\n"
+            "monitor = JobMonitor(client, job_types=('copy',))\n"
+            "monitor.chooser.value = job.job_id\n"
+            "monitor",
+            "print('PHASE', client.get('copy', job.job_id).phase)",
+        ],
+    )
+    page = browser.page
+    browser.open_notebook(lab, notebook)
+    browser.run_cell(0)
+    table = page.locator(".ctanb-jobs")
+    table.wait_for(timeout=60_000)
+    assert "PENDING" in table.inner_text()
+    page.locator(".jupyter-button[title='Start']").click()
+    page.locator(".ctanb-jobs td", has_text="COMPLETED").first.wait_for(timeout=60_000)
+    browser.screenshot("job-monitor-completed")
+    browser.run_cell(1)
+    assert "PHASE COMPLETED" in browser.cell_output(1, "PHASE")
+    page.locator(".jupyter-button[title='Delete']").click()
+    page.wait_for_function(
+        "() => !document.querySelector('.ctanb-jobs').innerText.includes('COMPLETED')",
+        timeout=30_000,
+    )
+    assert browser.outside_requests() == []
