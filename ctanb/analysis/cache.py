@@ -10,6 +10,7 @@ import hashlib
 import json
 import os
 import shutil
+import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -89,14 +90,17 @@ class EventCache:
     def put(self, checksum: str, columns: dict[str, np.ndarray], meta: dict[str, object]) -> None:
         """Store columns and header values (atomically: a half-written entry is never read)."""
         entry = self._entry(checksum)
-        tmp = entry.with_name(entry.name + f".tmp{os.getpid()}")
-        tmp.mkdir(parents=True, exist_ok=True)
+        # a folder of its own per writer: several dask workers may cache the same run at once
+        tmp = Path(tempfile.mkdtemp(dir=entry.parent, prefix=entry.name + ".tmp"))
         for name, values in columns.items():
             np.save(tmp / f"{name}.npy", np.ascontiguousarray(values))
         (tmp / "meta.json").write_text(json.dumps(meta))
         if entry.exists():
             shutil.rmtree(entry, ignore_errors=True)
-        os.replace(tmp, entry)
+        try:
+            os.replace(tmp, entry)
+        except OSError:  # another writer put the same entry first: keep theirs
+            shutil.rmtree(tmp, ignore_errors=True)
         self.prune()
 
     def size(self) -> int:
@@ -107,7 +111,11 @@ class EventCache:
     def prune(self) -> None:
         """Remove least recently used entries until the cache is under its limit."""
         assert self.folder is not None
-        entries = [p for p in self.folder.iterdir() if p.is_dir() and p.name != "checksums"]
+        entries = [
+            p
+            for p in self.folder.iterdir()
+            if p.is_dir() and p.name != "checksums" and ".tmp" not in p.name
+        ]
         total = self.size()
         for entry in sorted(entries, key=lambda p: p.stat().st_mtime):
             if total <= self.limit_bytes:
