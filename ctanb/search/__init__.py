@@ -3,7 +3,7 @@
 from ctanb.search.adql import cone_query, obscore_query
 from ctanb.search.client import ArchiveClient, ArchiveError, MaxRecWarning
 from ctanb.search.resolve import NameResolutionError, Resolved, resolve
-from ctanb.search.searches import cone_search, obscore_search
+from ctanb.search.searches import SearchResult, cone_search, obscore_search
 
 __all__ = [
     "ArchiveClient",
@@ -11,6 +11,7 @@ __all__ = [
     "MaxRecWarning",
     "NameResolutionError",
     "Resolved",
+    "SearchResult",
     "cone_query",
     "cone_search",
     "obscore_query",

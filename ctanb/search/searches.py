@@ -20,7 +20,22 @@ from ctanb.search.adql import cone_query, obscore_query
 from ctanb.search.client import ArchiveClient
 from ctanb.search.resolve import resolve
 
-__all__ = ["cone_search", "obscore_search", "run_search"]
+__all__ = ["SearchResult", "cone_search", "obscore_search", "run_search"]
+
+
+class SearchResult(Table):
+    """An astropy Table of archive rows that knows how it was found.
+
+    ``meta["adql"]`` is the query sent; ``provenance`` is its W3C PROV document (the
+    archive query, the service and the obs_ids selected).
+    """
+
+    @property
+    def provenance(self) -> Any:
+        """The search's provenance (shown as a graph in notebooks)."""
+        from ctanb.prov import search_provenance
+
+        return search_provenance(self)
 
 
 def _client(client: ArchiveClient | str | None) -> ArchiveClient:
@@ -33,11 +48,11 @@ def run_search(
     parameters: dict[str, Any],
     client: ArchiveClient | str | None = None,
     maxrec: int | None = None,
-) -> Table:
+) -> SearchResult:
     """Run a search's ADQL and record it (``meta["adql"]``, ``meta["activity"]``)."""
     archive = _client(client)
     started = datetime.now(UTC)
-    table = archive.query(adql, maxrec=maxrec)
+    table = SearchResult(archive.query(adql, maxrec=maxrec), copy=False)
     table.meta["activity"] = ActivityRecord(
         name="search",
         entry_point=f"ctanb.search.searches:{name}",
@@ -57,7 +72,7 @@ def cone_search(
     columns: Sequence[str] | None = None,
     client: ArchiveClient | str | None = None,
     maxrec: int | None = None,
-) -> Table:
+) -> SearchResult:
     """Observations whose field of view intersects a circle (the prototype's cone search).
 
     Parameters
@@ -102,7 +117,7 @@ def cone_search(
 
 def obscore_search(
     *, client: ArchiveClient | str | None = None, maxrec: int | None = None, **constraints: Any
-) -> Table:
+) -> SearchResult:
     """Search the ObsCore table with typed constraints.
 
     Takes every keyword of :func:`ctanb.search.adql.obscore_query`: ``target``, ``region``

@@ -219,3 +219,16 @@ def test_unknown_names_fail_fast_with_suggestions(archive_url):
     with pytest.raises(NameResolutionError, match=r"closest names: .*Crab"):
         resolve("Crabb Nebulla", archive_url=archive_url)
     assert time.monotonic() - start < 2.0
+
+
+def test_a_saved_search_carries_its_provenance(archive_url, data_dir):
+    from prov.model import ProvDocument
+
+    from ctanb.prov import lineage, serialize
+
+    result = cone_search("Crab", 0.001 * u.deg, client=archive_url)
+    query = lineage(result.provenance).query
+    assert query["adql"] == result.meta["adql"] and query["service_url"].endswith("/tap")
+    assert sorted(query["obs_ids"].split()) == expected_crab_runs(data_dir)
+    text = serialize(result.provenance, "json")
+    assert ProvDocument.deserialize(content=text, format="json") == result.provenance
