@@ -16,6 +16,7 @@ def test_job_monitor_buttons_start_and_delete_a_job(lab, browser, tokens, archiv
             "job = client.submit('copy', run=False, obs_ids=[23523])\n"
             "monitor = JobMonitor(client, job_types=('copy',))\n"
             "monitor.chooser.value = job.job_id\n"
+            "print('JOB', job.job_id)\n"
             "monitor",
             "print('PHASE', client.get('copy', job.job_id).phase)",
         ],
@@ -23,17 +24,22 @@ def test_job_monitor_buttons_start_and_delete_a_job(lab, browser, tokens, archiv
     page = browser.page
     browser.open_notebook(lab, notebook)
     browser.run_cell(0)
-    table = page.locator(".ctanb-jobs")
-    table.wait_for(timeout=60_000)
-    assert "PENDING" in table.inner_text()
+    page.locator(".ctanb-jobs").wait_for(timeout=60_000)
+    browser.cell_output(0, "JOB")
+    outputs = page.locator(".jp-Notebook .jp-Cell").nth(0).locator(".jp-OutputArea-output")
+    printed = next(text for text in outputs.all_inner_texts() if text.startswith("JOB"))
+    job_id = printed.split()[1]
+    row = page.locator(".ctanb-jobs tr", has_text=job_id)
+    assert "PENDING" in row.inner_text()
     page.locator(".jupyter-button[title='Start']").click()
-    page.locator(".ctanb-jobs td", has_text="COMPLETED").first.wait_for(timeout=60_000)
+    row.locator("td", has_text="COMPLETED").wait_for(timeout=60_000)  # followed by WAIT
     browser.screenshot("job-monitor-completed")
     browser.run_cell(1)
     assert "PHASE COMPLETED" in browser.cell_output(1, "PHASE")
     page.locator(".jupyter-button[title='Delete']").click()
     page.wait_for_function(
-        "() => !document.querySelector('.ctanb-jobs').innerText.includes('COMPLETED')",
+        "(id) => !document.querySelector('.ctanb-jobs').innerText.includes(id)",
+        arg=job_id,
         timeout=30_000,
     )
     assert browser.outside_requests() == []
