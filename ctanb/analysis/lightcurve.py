@@ -10,16 +10,14 @@ from typing import Any
 
 import numpy as np
 from astropy import units as u
-from astropy.io import fits
 from astropy.table import Table
 from astropy.time import Time
 from gammapy.stats import WStatCountsStatistic
 
-from ctanb.analysis.events import EventList, expand_inputs, read_events
-from ctanb.analysis.onoff import default_on_region, on_off_masks
-from ctanb.analysis.product import Product, SkippedRun
-from ctanb.errors import DataError
-from ctanb.prov.record import ActivityRecord, InputFile
+from ctanb.analysis.events import EventList
+from ctanb.analysis.onoff import on_off_runs
+from ctanb.analysis.product import TableProduct
+from ctanb.prov.record import ActivityRecord
 
 __all__ = ["LightCurve", "make_light_curve"]
 
@@ -28,7 +26,7 @@ DEFAULT_RANGE = (1 * u.TeV, 100 * u.TeV)
 
 
 @dataclass
-class LightCurve(Product):
+class LightCurve(TableProduct):
     """ON/OFF counts in time bins (MJD, TT), with excess and Li & Ma significance."""
 
     time_min: np.ndarray = field(default_factory=lambda: np.zeros(0))
@@ -37,6 +35,7 @@ class LightCurve(Product):
     n_off: np.ndarray = field(default_factory=lambda: np.zeros(0))
     background: np.ndarray = field(default_factory=lambda: np.zeros(0))
     kind = "lightcurve"
+    hdu_name = "LIGHTCURVE"
 
     def data_arrays(self) -> list[np.ndarray]:
         """Return the bins and counts."""
@@ -71,16 +70,6 @@ class LightCurve(Product):
                 "sqrt_ts": self.significance,
             }
         )
-
-    def to_fits(self, path: str | Path, overwrite: bool = True) -> Path:
-        """Write the light curve table with a PROVENANCE HDU."""
-        from ctanb.prov.fits import add_provenance_hdu
-
-        hdulist = fits.HDUList([fits.PrimaryHDU(), fits.table_to_hdu(self.to_table())])
-        hdulist[1].name = "LIGHTCURVE"
-        add_provenance_hdu(hdulist, self.provenance)
-        hdulist.writeto(path, overwrite=overwrite)
-        return Path(path)
 
     def plot(self) -> Any:
         """Return a bokeh plot of the excess per time bin with error bars."""
@@ -137,33 +126,14 @@ def make_light_curve(
     """
     started = datetime.now(UTC)
     low, high = (u.Quantity(e, u.TeV).value for e in energy_range)
+    selected = on_off_runs(inputs, on_region, on_error, archive)
     parameters = {
-        "on_region": on_region,
+        "on_region": selected.on_region,
         "energy_range": energy_range,
         "time_bins": time_bins,
         "on_error": on_error,
     }
-    runs, used, skipped = [], [], []
-    for run in expand_inputs(inputs, archive=archive):
-        try:
-            events = read_events(run.path)
-            if on_region is None:  # the first run's target, recorded for replay
-                on_region = default_on_region(events)
-                parameters["on_region"] = on_region
-            masks = on_off_masks(events, on_region)
-        except DataError as exc:
-            if on_error == "raise":
-                raise
-            skipped.append(SkippedRun(str(run.path), str(exc)))
-            continue
-        runs.append((events, masks))
-        used.append(
-            InputFile(
-                str(run.url or run.path), events.obs_id, "events", events.checksum, run.collection
-            )
-        )
-    if not runs:
-        raise DataError("no run gave ON/OFF counts: " + "; ".join(s.reason for s in skipped))
+    runs = selected.runs
     intervals = np.array([_run_interval(events) for events, _ in runs])
     if isinstance(time_bins, Time):
         edges = np.sort(np.asarray(time_bins.tt.mjd, dtype=float))
@@ -193,14 +163,14 @@ def make_light_curve(
     record = ActivityRecord(
         name="lightcurve",
         entry_point=ENTRY_POINT,
-        inputs=used,
+        inputs=selected.inputs,
         parameters=parameters,
         started=started,
         ended=datetime.now(UTC),
     )
     return LightCurve(
         record=record,
-        skipped=skipped,
+        skipped=selected.skipped,
         time_min=t_min,
         time_max=t_max,
         n_on=n_on,

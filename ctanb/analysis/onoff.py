@@ -15,10 +15,19 @@ from astropy.coordinates import SkyCoord
 from gammapy.makers import ReflectedRegionsFinder
 from gammapy.maps import RegionGeom
 
-from ctanb.analysis.events import EventList
+from ctanb.analysis.events import EventList, expand_inputs, read_events
+from ctanb.analysis.product import SkippedRun
 from ctanb.errors import DataError
+from ctanb.prov.record import InputFile
 
-__all__ = ["DEFAULT_ON_RADIUS", "OnOffMasks", "default_on_region", "on_off_masks"]
+__all__ = [
+    "DEFAULT_ON_RADIUS",
+    "OnOffMasks",
+    "OnOffRuns",
+    "default_on_region",
+    "on_off_masks",
+    "on_off_runs",
+]
 
 #: ON radius of a point-like source with the H.E.S.S. "std" cuts (theta^2 < 0.0125 deg^2).
 DEFAULT_ON_RADIUS = 0.11 * u.deg
@@ -75,3 +84,46 @@ def on_off_masks(events: EventList, on_region: Any) -> OnOffMasks:
         )
     off = RegionGeom.from_regions(regions=regions_off, wcs=wcs).contains(coords)
     return OnOffMasks(on=np.asarray(on), off=np.asarray(off), n_off_regions=len(regions_off))
+
+
+@dataclass
+class OnOffRuns:
+    """The runs of an ON/OFF analysis with their masks, inputs and skipped runs."""
+
+    runs: list[tuple[EventList, OnOffMasks]]
+    inputs: list[InputFile]
+    skipped: list[SkippedRun]
+    on_region: Any
+
+
+def on_off_runs(inputs: Any, on_region: Any, on_error: str, archive: str | None) -> OnOffRuns:
+    """Read every run and find its ON and OFF events (the first run's target by default).
+
+    Raises
+    ------
+    DataError
+        For a bad run with ``on_error="raise"``, or when no run could be used.
+    """
+    if on_error not in ("raise", "skip"):
+        raise ValueError(f"on_error must be 'raise' or 'skip', not {on_error!r}")
+    result = OnOffRuns([], [], [], on_region)
+    for run in expand_inputs(inputs, archive=archive):
+        try:
+            events = read_events(run.path)
+            if result.on_region is None:
+                result.on_region = default_on_region(events)
+            masks = on_off_masks(events, result.on_region)
+        except DataError as exc:
+            if on_error == "raise":
+                raise
+            result.skipped.append(SkippedRun(str(run.path), str(exc)))
+            continue
+        result.runs.append((events, masks))
+        result.inputs.append(
+            InputFile(
+                str(run.url or run.path), events.obs_id, "events", events.checksum, run.collection
+            )
+        )
+    if not result.runs:
+        raise DataError("no run gave ON/OFF counts: " + "; ".join(s.reason for s in result.skipped))
+    return result

@@ -6,13 +6,14 @@ import hashlib
 import uuid
 from dataclasses import dataclass, field
 from functools import cached_property
+from pathlib import Path
 from typing import Any
 
 import numpy as np
 
 from ctanb.prov.record import ActivityRecord
 
-__all__ = ["Product", "SkippedRun"]
+__all__ = ["Product", "SkippedRun", "TableProduct"]
 
 
 @dataclass(frozen=True)
@@ -74,3 +75,25 @@ class Product:
             product_checksum=self.checksum(),
             product_kind=self.kind,
         )
+
+
+class TableProduct(Product):
+    """A product that is a table (spectrum, light curve): FITS with a PROVENANCE HDU."""
+
+    hdu_name = "PRODUCT"
+
+    def to_table(self) -> Any:
+        """Return the product as an astropy Table with units."""
+        raise NotImplementedError
+
+    def to_fits(self, path: str | Path, overwrite: bool = True) -> Path:
+        """Write the table (HDU named after the product) with a PROVENANCE HDU."""
+        from astropy.io import fits
+
+        from ctanb.prov.fits import add_provenance_hdu
+
+        hdulist = fits.HDUList([fits.PrimaryHDU(), fits.table_to_hdu(self.to_table())])
+        hdulist[1].name = self.hdu_name
+        add_provenance_hdu(hdulist, self.provenance)
+        hdulist.writeto(path, overwrite=overwrite)
+        return Path(path)

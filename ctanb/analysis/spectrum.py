@@ -10,15 +10,12 @@ from typing import Any
 
 import numpy as np
 from astropy import units as u
-from astropy.io import fits
 from astropy.table import Table
 from gammapy.stats import WStatCountsStatistic
 
-from ctanb.analysis.events import expand_inputs, read_events
-from ctanb.analysis.onoff import default_on_region, on_off_masks
-from ctanb.analysis.product import Product, SkippedRun
-from ctanb.errors import DataError
-from ctanb.prov.record import ActivityRecord, InputFile
+from ctanb.analysis.onoff import on_off_runs
+from ctanb.analysis.product import TableProduct
+from ctanb.prov.record import ActivityRecord
 
 __all__ = ["OnOffSpectrum", "extract_spectrum"]
 
@@ -27,7 +24,7 @@ DEFAULT_EDGES = np.geomspace(0.5, 100, 16) * u.TeV
 
 
 @dataclass
-class OnOffSpectrum(Product):
+class OnOffSpectrum(TableProduct):
     """ON/OFF counts per energy bin, stacked over runs, with per-run values kept.
 
     Attributes
@@ -46,6 +43,7 @@ class OnOffSpectrum(Product):
     per_run_alpha: np.ndarray = field(default_factory=lambda: np.zeros(0))
     on_region: Any = None
     kind = "spectrum"
+    hdu_name = "SPECTRUM"
 
     def data_arrays(self) -> list[np.ndarray]:
         """Return the per-run ON and OFF counts and alphas."""
@@ -98,16 +96,6 @@ class OnOffSpectrum(Product):
                 "sqrt_ts": self.significance,
             }
         )
-
-    def to_fits(self, path: str | Path, overwrite: bool = True) -> Path:
-        """Write the spectrum table with a PROVENANCE HDU."""
-        from ctanb.prov.fits import add_provenance_hdu
-
-        hdulist = fits.HDUList([fits.PrimaryHDU(), fits.table_to_hdu(self.to_table())])
-        hdulist[1].name = "SPECTRUM"
-        add_provenance_hdu(hdulist, self.provenance)
-        hdulist.writeto(path, overwrite=overwrite)
-        return Path(path)
 
     def to_gammapy(self) -> Any:
         """Hand over to gammapy: a stacked ``SpectrumDatasetOnOff`` with IRFs, by its makers."""
@@ -177,50 +165,31 @@ def extract_spectrum(
     OnOffSpectrum
         Counts, alpha, excess and significance per bin, with provenance.
     """
-    if on_error not in ("raise", "skip"):
-        raise ValueError(f"on_error must be 'raise' or 'skip', not {on_error!r}")
     started = datetime.now(UTC)
     edges = u.Quantity(energy_edges, u.TeV)
-    parameters = {"on_region": on_region, "energy_edges": edges, "on_error": on_error}
-    on_rows, off_rows, alphas, used, skipped = [], [], [], [], []
-    for run in expand_inputs(inputs, archive=archive):
-        try:
-            events = read_events(run.path)
-            if on_region is None:  # the first run's target, recorded for replay
-                on_region = default_on_region(events)
-                parameters["on_region"] = on_region
-            masks = on_off_masks(events, on_region)
-        except DataError as exc:
-            if on_error == "raise":
-                raise
-            skipped.append(SkippedRun(str(run.path), str(exc)))
-            continue
+    selected = on_off_runs(inputs, on_region, on_error, archive)
+    parameters = {"on_region": selected.on_region, "energy_edges": edges, "on_error": on_error}
+    on_rows, off_rows, alphas = [], [], []
+    for events, masks in selected.runs:
         index = np.digitize(events.energy, edges.value) - 1
         valid = (index >= 0) & (index < len(edges) - 1)
         on_rows.append(np.bincount(index[valid & masks.on], minlength=len(edges) - 1))
         off_rows.append(np.bincount(index[valid & masks.off], minlength=len(edges) - 1))
         alphas.append(masks.alpha)
-        used.append(
-            InputFile(
-                str(run.url or run.path), events.obs_id, "events", events.checksum, run.collection
-            )
-        )
-    if not used:
-        raise DataError("no run gave ON/OFF counts: " + "; ".join(s.reason for s in skipped))
     record = ActivityRecord(
         name="spectrum",
         entry_point=ENTRY_POINT,
-        inputs=used,
+        inputs=selected.inputs,
         parameters=parameters,
         started=started,
         ended=datetime.now(UTC),
     )
     return OnOffSpectrum(
         record=record,
-        skipped=skipped,
+        skipped=selected.skipped,
         energy_edges=edges,
         per_run_on=np.array(on_rows, dtype=float),
         per_run_off=np.array(off_rows, dtype=float),
         per_run_alpha=np.array(alphas),
-        on_region=on_region,
+        on_region=selected.on_region,
     )
