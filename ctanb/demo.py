@@ -95,6 +95,7 @@ def run_demo(args: argparse.Namespace) -> int:
         if not args.no_lab and shutil.which("jupyter", path=str(Path(sys.executable).parent)):
             token = secrets.token_hex(16)
             notebooks = repo_root() / "notebooks"
+            notebooks.mkdir(exist_ok=True)
             _step(f"starting JupyterLab on port {args.lab_port} in {notebooks}")
             command = [
                 str(Path(sys.executable).parent / "jupyter"),
