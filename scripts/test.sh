@@ -8,8 +8,8 @@ bash scripts/setup.sh
 export PATH="$PWD/.venv/bin:$PATH"
 step() { printf '\n==> %s\n' "$*"; }
 
-step "ruff check"; ruff check ctanb tests benchmarks
-step "ruff format --check"; ruff format --check ctanb tests benchmarks
+step "ruff check"; ruff check ctanb tests benchmarks scripts
+step "ruff format --check"; ruff format --check ctanb tests benchmarks scripts
 step "codespell"; codespell ctanb tests benchmarks README.md
 step "mypy"; mypy ctanb
 if [[ -f scripts/docs.sh ]]; then step "docs"; bash scripts/docs.sh; fi

@@ -20,6 +20,15 @@ DATA = get_settings().data_dir
 HESS = DATA / "hess-dl3-dr1"
 CTA1DC = DATA / "cta-1dc"
 CRAB_RUNS = ("23523", "23526", "23559", "23592")
+CHROMIUM = "/usr/bin/chromium"  # Debian's; playwright never downloads a browser here
+CHROMIUM_ARGS = [
+    "--no-sandbox",
+    "--disable-dev-shm-usage",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--no-first-run",
+    "--host-resolver-rules=MAP * ~NOTFOUND, EXCLUDE 127.0.0.1",  # nothing leaves loopback
+]
 
 
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
@@ -104,3 +113,22 @@ def tokens(store) -> dict[str, str]:
 
 # Make tests/tests_support.py importable from every test folder.
 sys.path.insert(0, str(Path(__file__).parent))
+
+
+@pytest.fixture(scope="session")
+def chromium() -> Iterator[object]:
+    """Headless Chromium through playwright, one per session for the hub and widget tests.
+
+    One instance only: playwright's sync API runs an event loop of its own, and a second
+    ``sync_playwright()`` in the same thread refuses to start.
+    """
+    from playwright.sync_api import sync_playwright
+
+    if not Path(CHROMIUM).exists():
+        pytest.fail(f"{CHROMIUM} is missing: run scripts/setup.sh (it installs Debian's chromium)")
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(
+            executable_path=CHROMIUM, args=CHROMIUM_ARGS, headless=True
+        )
+        yield browser
+        browser.close()

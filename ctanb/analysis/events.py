@@ -14,13 +14,16 @@ from astropy.coordinates import SkyCoord
 from astropy.io import fits
 from astropy.table import Table
 
+from ctanb.analysis.binning import unit_vectors
 from ctanb.analysis.cache import EventCache
 from ctanb.config import get_settings
 from ctanb.errors import DataError
 
 __all__ = ["EventList", "RunFile", "expand_inputs", "read_events"]
 
-COLUMNS = ("RA", "DEC", "ENERGY", "TIME")
+COLUMNS = ("RA", "DEC", "ENERGY", "TIME")  # read from the file
+CACHED = (*COLUMNS, "UVEC")  # kept in the cache: the file's columns and the unit vectors
+CACHE_FORMAT = 2  # entries of another format are read again from the file
 
 
 @dataclass(frozen=True)
@@ -47,6 +50,13 @@ class EventList:
         Event times (s since the file's MJDREF).
     meta : dict
         OBS_ID, RA_PNT, DEC_PNT, MJDREF, TSTART, TSTOP, GTI, and the file's checksum.
+    vectors : ndarray, optional
+        ICRS unit vectors of the events, shape (n, 3), for the fast binning.
+
+    Notes
+    -----
+    Events are held sorted by energy (the file's order is not kept): binning a cube then
+    visits one energy slice at a time, which keeps its memory accesses local.
     """
 
     obs_id: int
@@ -56,6 +66,20 @@ class EventList:
     energy: np.ndarray
     time: np.ndarray
     meta: dict[str, Any] = field(default_factory=dict)
+    vectors: np.ndarray | None = None
+
+    def subset(self, index: np.ndarray) -> EventList:
+        """Return the events at ``index`` (integer indices or a boolean mask)."""
+        return EventList(
+            obs_id=self.obs_id,
+            path=self.path,
+            ra=self.ra[index],
+            dec=self.dec[index],
+            energy=self.energy[index],
+            time=self.time[index],
+            meta=self.meta,
+            vectors=None if self.vectors is None else self.vectors[index],
+        )
 
     @property
     def pointing(self) -> SkyCoord:
@@ -92,6 +116,9 @@ def _header_meta(path: Path) -> tuple[dict[str, Any], dict[str, np.ndarray]]:
                 ),
                 "TIME": np.asarray(events.data["TIME"], dtype=np.float64),
             }
+            order = np.argsort(columns["ENERGY"], kind="stable")
+            columns = {name: values[order] for name, values in columns.items()}
+            columns["UVEC"] = unit_vectors(columns["RA"], columns["DEC"])
             gti = hdul["GTI"].data
             meta = {
                 "OBS_ID": int(header["OBS_ID"]),
@@ -105,6 +132,7 @@ def _header_meta(path: Path) -> tuple[dict[str, Any], dict[str, np.ndarray]]:
                 "DEC_OBJ": float(header.get("DEC_OBJ", np.nan)),
                 "GTI_START": [float(x) for x in gti["START"]],
                 "GTI_STOP": [float(x) for x in gti["STOP"]],
+                "format": CACHE_FORMAT,
             }
     except DataError:
         raise
@@ -135,9 +163,9 @@ def read_events(path: str | Path, cache: EventCache | None = None) -> EventList:
         raise DataError(f"{path}: no such file")
     cache = cache or EventCache()
     checksum = cache.checksum(path)
-    columns = cache.get(checksum, COLUMNS)
+    columns = cache.get(checksum, CACHED)
     meta = cache.meta(checksum) if columns is not None else None
-    if columns is None or meta is None or "RA_OBJ" not in meta:
+    if columns is None or meta is None or meta.get("format") != CACHE_FORMAT:
         meta, columns = _header_meta(path)
         meta["checksum"] = checksum
         cache.put(checksum, columns, meta)
@@ -149,6 +177,7 @@ def read_events(path: str | Path, cache: EventCache | None = None) -> EventList:
         energy=columns["ENERGY"],
         time=columns["TIME"],
         meta=meta,
+        vectors=columns["UVEC"],
     )
 
 

@@ -35,15 +35,6 @@ ARCHIVE = "ctanb-archive"
 ALLOWED_GROUP = "cta-consortium"  # proprietary CTA data
 PUBLIC_GROUP = "hess-public"  # may log in, public data only
 
-CHROMIUM = "/usr/bin/chromium"
-CHROMIUM_ARGS = [
-    "--no-sandbox",
-    "--disable-dev-shm-usage",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--no-first-run",
-]
-
 
 def _require_tools() -> None:
     missing = []
@@ -291,16 +282,3 @@ def _wait_for(hub: Hub, url: str, what: str, timeout: float = 30) -> None:
             pass
         time.sleep(0.1)
     pytest.fail(f"{what} did not answer at {url} within {timeout} s: {hub.logs()[-4000:]}")
-
-
-@pytest.fixture(scope="session")
-def chromium():
-    """Headless Chromium (the system's) through playwright."""
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(
-            executable_path=CHROMIUM, args=CHROMIUM_ARGS, headless=True
-        )
-        yield browser
-        browser.close()

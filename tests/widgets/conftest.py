@@ -22,15 +22,6 @@ import pytest
 from ctanb.testing import free_port
 
 ARTIFACTS = Path(__file__).resolve().parents[2] / "test-artifacts" / "widgets"
-CHROMIUM = "/usr/bin/chromium"
-CHROMIUM_ARGS = [
-    "--no-sandbox",
-    "--disable-dev-shm-usage",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--no-first-run",
-    "--host-resolver-rules=MAP * ~NOTFOUND, EXCLUDE 127.0.0.1",
-]
 
 
 @dataclass
@@ -282,17 +273,6 @@ class Browser:
             if u.startswith(("http:", "https:", "ws:", "wss:"))
             and not u.split("/")[2].startswith("127.0.0.1")
         ]
-
-
-@pytest.fixture(scope="session")
-def chromium() -> Iterator[object]:
-    playwright_api = pytest.importorskip("playwright.sync_api")
-    if not Path(CHROMIUM).exists():
-        pytest.skip("Debian's chromium is not installed")
-    with playwright_api.sync_playwright() as pw:
-        browser = pw.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS, headless=True)
-        yield browser
-        browser.close()
 
 
 @pytest.fixture
