@@ -265,12 +265,50 @@ class CountMap(Product):
         product.__dict__["provenance"] = doc
         return product
 
-    def to_gammapy(self) -> Any:
-        """Return a gammapy ``MapDataset`` with these counts (add IRFs with ``MapDatasetMaker``)."""
+    def to_gammapy(self, irfs: bool = True, energy_true: Any = None) -> Any:
+        """Hand over to gammapy: a ``MapDataset`` with these counts, ready to fit.
+
+        Parameters
+        ----------
+        irfs : bool
+            Add exposure, background model, PSF and energy dispersion, made by gammapy's
+            ``MapDatasetMaker`` from each run's IRFs and stacked (default). With False, the
+            dataset holds the counts only.
+        energy_true : gammapy MapAxis, optional
+            True-energy axis for exposure and dispersion (default 0.05 to 150 TeV, 60 bins).
+
+        Notes
+        -----
+        The counts are this product's; gammapy's maker would find the same, bin for bin.
+        A 2D map gets one energy bin spanning the events' range for its IRF maps.
+        """
         from gammapy.datasets import MapDataset
 
+        from ctanb.analysis.handover import IRF_TYPES, load_observations
+
         assert self.map is not None
-        return MapDataset(counts=self.map, name=self.product_id[:8])
+        name = self.product_id[:8]
+        if not irfs:
+            return MapDataset(counts=self.map, name=name)
+        from gammapy.makers import MapDatasetMaker
+        from gammapy.maps import MapAxis
+
+        geom = self.map.geom
+        if not geom.axes:
+            raise DataError(
+                "a 2D count map has no energy axis for the IRF maps: make a cube "
+                "(energy_edges) for to_gammapy(irfs=True), or use irfs=False"
+            )
+        if energy_true is None:
+            energy_true = MapAxis.from_energy_bounds(0.05, 150, 60, unit="TeV", name="energy_true")
+        stacked = MapDataset.create(geom, energy_axis_true=energy_true, name=name)
+        maker = MapDatasetMaker(selection=["exposure", "background", "psf", "edisp"])
+        for observation in load_observations(self.record.inputs, required=IRF_TYPES):
+            run = maker.run(MapDataset.create(geom, energy_axis_true=energy_true), observation)
+            run.counts.data[...] = 0
+            stacked.stack(run)
+        stacked.counts = self.map.copy()
+        return stacked
 
     def plot(self, energy_index: int | None = None) -> Any:
         """Return a bokeh image (summed over energy unless ``energy_index``)."""

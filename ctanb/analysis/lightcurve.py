@@ -71,6 +71,59 @@ class LightCurve(TableProduct):
             }
         )
 
+    def estimate_fluxes(
+        self,
+        model: Any = None,
+        energy_edges: u.Quantity | None = None,
+        on_region: Any = None,
+    ) -> Any:
+        """Fluxes per time bin from gammapy's ``LightCurveEstimator``.
+
+        Parameters
+        ----------
+        model : gammapy SkyModel or SpectralModel, optional
+            The spectral shape whose amplitude is fitted in each bin. Default: a power law
+            fitted first to all the runs together, its index then kept fixed.
+        energy_edges : Quantity, optional
+            Energy range of the fluxes (default this light curve's energy range).
+        on_region : regions.SkyRegion, optional
+            Default: the light curve's ON region.
+
+        Returns
+        -------
+        gammapy.estimators.FluxPoints
+            The light curve (``to_table(sed_type="flux", format="lightcurve")``, ``plot``).
+        """
+        from astropy.time import Time
+        from gammapy.estimators import LightCurveEstimator
+        from gammapy.modeling import Fit
+        from gammapy.modeling.models import PowerLawSpectralModel, SkyModel
+
+        from ctanb.analysis.handover import on_off_datasets
+
+        low, high = (u.Quantity(e, u.TeV) for e in self.record.parameters["energy_range"])
+        edges = u.Quantity(energy_edges) if energy_edges is not None else u.Quantity([low, high])
+        region = on_region if on_region is not None else self.record.parameters["on_region"]
+        fine = np.geomspace(edges[0].to_value(u.TeV), edges[-1].to_value(u.TeV), 9) * u.TeV
+        datasets = on_off_datasets(self.record.inputs, region, fine)
+        if model is None:
+            model = SkyModel(spectral_model=PowerLawSpectralModel(index=2.5), name="source")
+            stacked = datasets.stack_reduce(name="stacked")
+            stacked.models = model
+            Fit().run(stacked)
+            model.spectral_model.index.frozen = True
+        elif not isinstance(model, SkyModel):
+            model = SkyModel(spectral_model=model, name="source")
+        datasets.models = model
+        intervals = [
+            Time([t0, t1], format="mjd", scale="tt")
+            for t0, t1 in zip(self.time_min, self.time_max, strict=True)
+        ]
+        estimator = LightCurveEstimator(
+            energy_edges=edges, time_intervals=intervals, source=model.name, selection_optional=[]
+        )
+        return estimator.run(datasets)
+
     def plot(self) -> Any:
         """Return a bokeh plot of the excess per time bin with error bars."""
         from ctanb.analysis.plots import points_figure

@@ -97,27 +97,35 @@ class OnOffSpectrum(TableProduct):
             }
         )
 
-    def to_gammapy(self) -> Any:
-        """Hand over to gammapy: a stacked ``SpectrumDatasetOnOff`` with IRFs, by its makers."""
-        from gammapy.data import DataStore
-        from gammapy.datasets import Datasets, SpectrumDataset
-        from gammapy.makers import ReflectedRegionsBackgroundMaker, SpectrumDatasetMaker
-        from gammapy.maps import MapAxis, RegionGeom
+    def to_gammapy(self, stack: bool = True) -> Any:
+        """Hand over to gammapy: ``SpectrumDatasetOnOff`` with IRFs, made by its makers.
 
-        axis = MapAxis.from_edges(self.energy_edges, name="energy", interp="log")
-        true_axis = MapAxis.from_energy_bounds(0.05, 150, 60, unit="TeV", name="energy_true")
-        geom = RegionGeom.create(region=self.on_region, axes=[axis])
-        empty = SpectrumDataset.create(geom=geom, energy_axis_true=true_axis)
-        maker = SpectrumDatasetMaker(selection=["counts", "exposure", "edisp"])
-        background = ReflectedRegionsBackgroundMaker()
-        datasets = Datasets()
-        for item in self.record.inputs:
-            folder = Path(item.path).parent
-            store = DataStore.from_dir(folder.parent if folder.name == "data" else folder)
-            observation = store.obs(int(item.obs_id or 0))
-            dataset = maker.run(empty.copy(name=str(item.obs_id)), observation)
-            datasets.append(background.run(dataset, observation))
-        return datasets.stack_reduce(name="stacked")
+        Parameters
+        ----------
+        stack : bool
+            One stacked dataset (default), or gammapy ``Datasets`` with one per run.
+
+        Notes
+        -----
+        gammapy's makers count the ON and OFF events again; those counts equal this
+        product's, bin for bin (the tests check it), so either can be fitted.
+        """
+        from ctanb.analysis.handover import on_off_datasets
+
+        datasets = on_off_datasets(self.record.inputs, self.on_region, self.energy_edges)
+        return datasets.stack_reduce(name="stacked") if stack else datasets
+
+    def write_ogip(self, folder: str | Path, overwrite: bool = True) -> Path:
+        """Write the stacked spectrum as OGIP files (PHA, BKG, ARF, RMF), for XSPEC or Sherpa.
+
+        Returns the PHA file's path; the others sit beside it, named in its header.
+        """
+        folder = Path(folder)
+        folder.mkdir(parents=True, exist_ok=True)
+        dataset = self.to_gammapy()
+        path = folder / f"pha_{self.product_id[:8]}.fits"
+        dataset.write(path, overwrite=overwrite, format="ogip")
+        return path
 
     def plot(self) -> Any:
         """Return a bokeh plot of the excess per energy bin with Poisson error bars."""

@@ -1,0 +1,116 @@
+"""Hand-over to gammapy: the observations (events and IRFs) behind a product's inputs.
+
+ctanb bins counts itself; exposure, background models, PSF and energy dispersion come from
+gammapy's makers with the runs' IRFs, never re-written here. This module finds each input
+run's IRFs: through the GADF index (``hdu-index.fits[.gz]``) of the folder holding the file,
+or inside the event file itself (as in the H.E.S.S. DR1 files and the archive's downloads).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from pathlib import Path
+from typing import Any
+
+from ctanb.errors import DataError
+from ctanb.prov.record import InputFile
+
+__all__ = ["load_observations", "on_off_datasets"]
+
+IRF_TYPES = ("aeff", "edisp", "psf", "bkg")
+
+
+def _index_folder(path: Path) -> Path | None:
+    """The folder of the GADF index that lists ``path`` (its own folder or a parent)."""
+    for folder in (path.parent, path.parent.parent, path.parent.parent.parent):
+        if any(folder.glob("hdu-index.fits*")):
+            return folder
+    return None
+
+
+def load_observations(inputs: Iterable[InputFile | str | Path], required: Iterable[str] = ()):  # type: ignore[no-untyped-def]
+    """Return gammapy ``Observations`` of the input runs, with their IRFs.
+
+    Parameters
+    ----------
+    inputs : InputFile, str or Path
+        The runs, as a product's ``record.inputs`` lists them, or event-list paths.
+    required : iterable of str
+        IRFs that must be present (``aeff``, ``edisp``, ``psf``, ``bkg``).
+
+    Raises
+    ------
+    DataError
+        Naming the run whose events or IRFs cannot be found, and what to do.
+    """
+    from gammapy.data import DataStore, Observation, Observations
+
+    observations = []
+    stores: dict[Path, Any] = {}
+    for item in inputs:
+        path = Path(item.path if isinstance(item, InputFile) else item)
+        obs_id = item.obs_id if isinstance(item, InputFile) else None
+        if str(path).startswith(("http:", "https:")):
+            raise DataError(
+                f"{path}: the IRFs of a run read from a URL are not at hand here; "
+                "analyse the downloaded file or its GADF folder"
+            )
+        folder = _index_folder(path)
+        observation = None
+        if folder is not None and obs_id is not None:
+            store = stores.get(folder) or stores.setdefault(folder, DataStore.from_dir(folder))
+            if int(obs_id) in set(store.obs_table["OBS_ID"]):
+                observation = store.obs(int(obs_id))
+        if observation is None:
+            try:
+                observation = Observation.read(path)
+            except (OSError, KeyError, ValueError) as exc:
+                raise DataError(f"{path}: gammapy cannot read the run: {exc}") from exc
+        missing = [irf for irf in required if getattr(observation, irf, None) is None]
+        if missing:
+            raise DataError(
+                f"{path}: obs_id {observation.obs_id} has no {', '.join(missing)} IRF: "
+                "give the run's GADF folder (with hdu-index.fits.gz) or a file that holds them"
+            )
+        observations.append(observation)
+    return Observations(observations)
+
+
+def on_off_datasets(  # type: ignore[no-untyped-def]
+    inputs: Iterable[InputFile | str | Path],
+    on_region: Any,
+    energy_edges: Any,
+    safe_mask: Iterable[str] = ("aeff-default",),
+):
+    """One gammapy ``SpectrumDatasetOnOff`` per run, made by gammapy's makers.
+
+    ``SpectrumDatasetMaker`` (counts, exposure, energy dispersion) and
+    ``ReflectedRegionsBackgroundMaker`` (OFF counts and alpha), on the ON region and
+    reconstructed-energy edges given; true energies 0.05 to 150 TeV, 60 bins. Each dataset
+    keeps its run's GTI, so gammapy's ``LightCurveEstimator`` can group them in time.
+    ``safe_mask`` are the methods of gammapy's ``SafeMaskMaker`` (default the energy
+    threshold the IRF declares, as its producers recommend; empty for no mask).
+    """
+    from gammapy.datasets import Datasets, SpectrumDataset
+    from gammapy.makers import (
+        ReflectedRegionsBackgroundMaker,
+        SafeMaskMaker,
+        SpectrumDatasetMaker,
+    )
+    from gammapy.maps import MapAxis, RegionGeom
+
+    axis = MapAxis.from_edges(energy_edges, name="energy", interp="log")
+    true_axis = MapAxis.from_energy_bounds(0.05, 150, 60, unit="TeV", name="energy_true")
+    empty = SpectrumDataset.create(
+        geom=RegionGeom.create(region=on_region, axes=[axis]), energy_axis_true=true_axis
+    )
+    maker = SpectrumDatasetMaker(selection=["counts", "exposure", "edisp"])
+    background = ReflectedRegionsBackgroundMaker()
+    methods = list(safe_mask)
+    masker = SafeMaskMaker(methods=methods) if methods else None
+    datasets = Datasets()
+    for observation in load_observations(inputs, required=("aeff", "edisp")):
+        dataset = maker.run(empty.copy(name=str(observation.obs_id)), observation)
+        dataset = background.run(dataset, observation)
+        datasets.append(masker.run(dataset, observation) if masker else dataset)
+    return datasets
