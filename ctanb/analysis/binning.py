@@ -17,18 +17,20 @@ fall back to the exact path for every event.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import NamedTuple
 
 import numpy as np
 from astropy import units as u
 from gammapy.maps import WcsGeom
 from numba import njit
 
-__all__ = ["BOUNDARY_EPS", "FAST_PROJECTIONS", "FastWcsBinner"]
+__all__ = ["BOUNDARY_EPS", "FAST_PROJECTIONS", "Added", "FastWcsBinner", "unit_vectors"]
 
 #: projection codes binned by the compiled kernel (others use WCSLIB for every event)
 FAST_PROJECTIONS = {"CAR": 0, "TAN": 1, "SIN": 2, "ZEA": 3, "ARC": 4, "STG": 5}
 #: pixel coordinates closer than this to a pixel edge are re-binned through WCSLIB
 BOUNDARY_EPS = 1e-6
+DOUBTFUL_CAPACITY = 65536  # events per run noted as doubtful before a second pass
 _D2R = np.pi / 180.0
 _R2D = 180.0 / np.pi
 
@@ -117,7 +119,8 @@ class FastWcsBinner:
         energy: np.ndarray | None,
         out: np.ndarray,
         vectors: np.ndarray | None = None,
-    ) -> np.ndarray:
+        track: bool = False,
+    ) -> Added:
         """Add events to the flat cube ``out``.
 
         Parameters
@@ -131,15 +134,31 @@ class FastWcsBinner:
         vectors : ndarray, optional
             The events' unit vectors in the map's frame, shape (n, 3), as the columnar
             cache keeps them: binning then needs no trigonometry for zenithal projections.
+        track : bool
+            Also return the bins that were empty before and got counts (to reset or to
+            read a sparse cube without scanning all of ``out``).
 
         Returns
         -------
-        ndarray
-            Indices of the events too close to a pixel edge to be binned here (bin them with
-            WCSLIB); usually none or a handful.
+        Added
+            ``doubtful``: indices of the events too close to a pixel edge to be binned here
+            (bin them with WCSLIB; usually none or a handful); ``touched``: the newly filled
+            bins when ``track``.
         """
+        n = len(vectors) if vectors is not None else len(np.asarray(lon))
+        doubtful = np.empty(min(n, DOUBTFUL_CAPACITY), dtype=np.int64)
+        touched = np.empty(n if track else 0, dtype=np.int64)
+        counters = np.zeros(2, dtype=np.int64)
+        self._run(lon, lat, energy, out, vectors, doubtful, touched, counters)
+        if counters[0] > len(doubtful):  # many events on edges (e.g. a pole on one)
+            doubtful = np.empty(int(counters[0]), dtype=np.int64)
+            scratch, counters_again = np.zeros_like(out), np.zeros(2, dtype=np.int64)
+            self._run(lon, lat, energy, scratch, vectors, doubtful, touched[:0], counters_again)
+        return Added(doubtful[: int(counters[0])], touched[: int(counters[1])] if track else None)
+
+    def _run(self, lon, lat, energy, out, vectors, doubtful, touched, counters) -> None:  # type: ignore[no-untyped-def]
         e = np.zeros(0) if energy is None else np.ascontiguousarray(energy)
-        args = (
+        geometry = (
             self.rotation,
             self.code,
             self.r0,
@@ -150,18 +169,20 @@ class FastWcsBinner:
             self.shape[1],
             self.edges,
             BOUNDARY_EPS,
-            out,
         )
+        buffers = (out, doubtful, touched, counters)
         if vectors is not None:
-            doubtful = np.empty(len(vectors), dtype=np.int64)
-            n = _bin_vectors(np.ascontiguousarray(vectors), e, *args, doubtful)
+            _bin_vectors(np.ascontiguousarray(vectors), e, *geometry, *buffers)
         else:
-            assert lon is not None and lat is not None
-            doubtful = np.empty(len(lon), dtype=np.int64)
-            n = _bin_lonlat(
-                np.ascontiguousarray(lon), np.ascontiguousarray(lat), e, *args, doubtful
-            )
-        return doubtful[:n]
+            lon, lat = np.ascontiguousarray(lon), np.ascontiguousarray(lat)
+            _bin_lonlat(lon, lat, e, *geometry, *buffers)
+
+
+class Added(NamedTuple):
+    """What :meth:`FastWcsBinner.add` did not bin, and which bins it filled."""
+
+    doubtful: np.ndarray
+    touched: np.ndarray | None
 
 
 def unit_vectors(ra: np.ndarray, dec: np.ndarray) -> np.ndarray:
@@ -204,9 +225,9 @@ def _energy_index(e, edges):  # pragma: no cover
 
 @njit(inline="always", cache=True)
 def _add_one(  # pragma: no cover
-    vx, vy, vz, ie, rot, code, r0, offset, icd, crpix, ny, nx, eps, out
+    vx, vy, vz, ie, rot, code, r0, offset, icd, crpix, ny, nx, eps
 ):
-    """Project one unit vector and add it: 0 added or outside, 1 doubtful (near an edge)."""
+    """Project one unit vector: its flat bin index, -1 outside, -2 near a pixel edge."""
     nxv = rot[0, 0] * vx + rot[0, 1] * vy + rot[0, 2] * vz
     nyv = rot[1, 0] * vx + rot[1, 1] * vy + rot[1, 2] * vz
     nzv = rot[2, 0] * vx + rot[2, 1] * vy + rot[2, 2] * vz
@@ -215,7 +236,7 @@ def _add_one(  # pragma: no cover
         y = r0 * np.arctan2(nzv, np.sqrt(nxv * nxv + nyv * nyv))
     else:  # zenithal: R(theta), x = R sin(phi), y = -R cos(phi)
         if nzv <= 0.0 and code != 3 and code != 4:
-            return 0  # the far hemisphere: not projected (WCSLIB gives no pixel)
+            return -1  # the far hemisphere: not projected (WCSLIB gives no pixel)
         if code == 1:  # TAN: R = r0 cot(theta)
             scale = r0 / nzv
         elif code == 2:  # SIN: R = r0 cos(theta)
@@ -235,30 +256,57 @@ def _add_one(  # pragma: no cover
     px = icd[0, 0] * x + icd[0, 1] * y + crpix[0] + 0.5
     py = icd[1, 0] * x + icd[1, 1] * y + crpix[1] + 0.5
     if not (px > -0.5 and px < nx + 0.5 and py > -0.5 and py < ny + 0.5):
-        return 0
+        return -1
     ix = int(np.floor(px))
     iy = int(np.floor(py))
     rx = px - ix
     ry = py - iy
     if rx < eps or rx > 1.0 - eps or ry < eps or ry > 1.0 - eps:
-        return 1
+        return -2
     if ix < 0 or ix >= nx or iy < 0 or iy >= ny:
-        return 0
-    out[(ie * ny + iy) * nx + ix] += 1.0
-    return 0
+        return -1
+    return (ie * ny + iy) * nx + ix
+
+
+@njit(inline="always", cache=True)
+def _record(k, i, out, doubtful, touched, counters):  # pragma: no cover
+    """Add event ``i`` to bin ``k`` (or note it as doubtful); note bins that were empty."""
+    if k == -2:
+        if counters[0] < doubtful.shape[0]:
+            doubtful[counters[0]] = i
+        counters[0] += 1
+    elif k >= 0:
+        if counters[1] < touched.shape[0] and out[k] == 0.0:
+            touched[counters[1]] = k
+            counters[1] += 1
+        out[k] += 1.0
 
 
 @njit(cache=True, nogil=True)
 def _bin_vectors(  # pragma: no cover
-    vectors, energy, rot, code, r0, offset, icd, crpix, ny, nx, edges, eps, out, doubtful
+    vectors,
+    energy,
+    rot,
+    code,
+    r0,
+    offset,
+    icd,
+    crpix,
+    ny,
+    nx,
+    edges,
+    eps,
+    out,
+    doubtful,
+    touched,
+    counters,
 ):
-    n_doubtful = 0
     has_energy = edges.shape[0] > 0
     for i in range(vectors.shape[0]):
         ie = _energy_index(energy[i], edges) if has_energy else 0
         if ie < 0:
             continue
-        if _add_one(
+        k = _add_one(
             vectors[i, 0],
             vectors[i, 1],
             vectors[i, 2],
@@ -272,18 +320,30 @@ def _bin_vectors(  # pragma: no cover
             ny,
             nx,
             eps,
-            out,
-        ):
-            doubtful[n_doubtful] = i
-            n_doubtful += 1
-    return n_doubtful
+        )
+        _record(k, i, out, doubtful, touched, counters)
 
 
 @njit(cache=True, nogil=True)
 def _bin_lonlat(  # pragma: no cover
-    lon, lat, energy, rot, code, r0, offset, icd, crpix, ny, nx, edges, eps, out, doubtful
+    lon,
+    lat,
+    energy,
+    rot,
+    code,
+    r0,
+    offset,
+    icd,
+    crpix,
+    ny,
+    nx,
+    edges,
+    eps,
+    out,
+    doubtful,
+    touched,
+    counters,
 ):
-    n_doubtful = 0
     has_energy = edges.shape[0] > 0
     for i in range(lon.shape[0]):
         ie = _energy_index(energy[i], edges) if has_energy else 0
@@ -292,7 +352,7 @@ def _bin_lonlat(  # pragma: no cover
         a = lon[i] * 0.017453292519943295
         d = lat[i] * 0.017453292519943295
         cos_d = np.cos(d)
-        if _add_one(
+        k = _add_one(
             cos_d * np.cos(a),
             cos_d * np.sin(a),
             np.sin(d),
@@ -306,8 +366,5 @@ def _bin_lonlat(  # pragma: no cover
             ny,
             nx,
             eps,
-            out,
-        ):
-            doubtful[n_doubtful] = i
-            n_doubtful += 1
-    return n_doubtful
+        )
+        _record(k, i, out, doubtful, touched, counters)

@@ -32,7 +32,7 @@ from ctanb.config import get_settings
 from ctanb.errors import DataError
 from ctanb.prov.record import ActivityRecord, InputFile
 
-__all__ = ["CountMap", "bin_events", "make_count_map", "make_geom"]
+__all__ = ["CountMap", "bin_events", "bin_events_sparse", "make_count_map", "make_geom"]
 
 ENTRY_POINT = "ctanb.analysis.countmap:make_count_map"
 
@@ -96,15 +96,43 @@ def bin_events(
     if not binner:
         out += np.bincount(bin_indices(events, geom), minlength=out.size)
         return out
+    _fast_add(events, geom, binner, out, track=False)
+    return out
+
+
+def bin_events_sparse(
+    events: EventList, geom: WcsGeom, binner: FastWcsBinner, work: np.ndarray
+) -> tuple[np.ndarray, np.ndarray]:
+    """Bin one run; return its non-empty bins (sorted flat indices) and their counts.
+
+    ``work`` is a zeroed flat cube of ``geom``'s size, lent for the binning and returned
+    zeroed: only the bins the run filled are read and reset, so a run's cube costs its
+    events, not the cube's size (for one cube per run over many runs).
+    """
+    touched, exact = _fast_add(events, geom, binner, work, track=True)
+    index = np.unique(touched) if exact else np.sort(touched)  # no repeats without exact
+    counts = work[index].copy()
+    work[index] = 0.0
+    return index, counts
+
+
+def _fast_add(
+    events: EventList, geom: WcsGeom, binner: FastWcsBinner, out: np.ndarray, track: bool
+) -> tuple[np.ndarray, bool]:
+    """Add events with the compiled binner; return the bins filled and if WCSLIB binned some."""
     energy = events.energy if geom.axes else None
     if geom.frame == "icrs" and events.vectors is not None:
-        doubtful = binner.add(None, None, energy, out, vectors=events.vectors)
+        added = binner.add(None, None, energy, out, vectors=events.vectors, track=track)
     else:
         lon, lat = _map_frame_coordinates(events, geom.frame)
-        doubtful = binner.add(lon, lat, energy, out)
-    if len(doubtful):  # within a rounding error of a pixel edge: WCSLIB decides, as in gammapy
-        np.add.at(out, bin_indices(events.subset(doubtful), geom), 1.0)
-    return out
+        added = binner.add(lon, lat, energy, out, track=track)
+    exact = np.zeros(0, dtype=np.int64)
+    if len(added.doubtful):  # within a rounding error of a pixel edge: WCSLIB decides
+        exact = bin_indices(events.subset(added.doubtful), geom)
+        np.add.at(out, exact, 1.0)
+    if added.touched is None:
+        return exact, bool(len(exact))
+    return np.concatenate([added.touched, exact]), bool(len(exact))
 
 
 def _map_frame_coordinates(events: EventList, frame: str) -> tuple[np.ndarray, np.ndarray]:

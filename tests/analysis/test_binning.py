@@ -67,7 +67,7 @@ def test_events_on_pixel_edges_are_decided_by_wcslib():
     events = EventList(1, Path("edges"), lon, lat, np.ones(lon.size), np.zeros(lon.size))
     binner = FastWcsBinner.for_geom(geom)
     out = np.zeros(int(np.prod(geom.data_shape)))
-    doubtful = binner.add(lon, lat, None, out)
+    doubtful = binner.add(lon, lat, None, out).doubtful
     assert len(doubtful) > 0.9 * lon.size  # nearly all are within rounding of an edge
     np.testing.assert_array_equal(bin_events(events, geom), _reference(events, geom))
 
@@ -77,3 +77,27 @@ def test_projections_without_a_fast_path_use_wcslib():
     assert FastWcsBinner.for_geom(geom) is None
     events = _events((0.0, 0.0), 20_000, seed=3)
     np.testing.assert_array_equal(bin_events(events, geom), _reference(events, geom))
+
+
+def test_sparse_run_cube_and_touched_bins(data_dir):
+    """One run's cube as (bins, counts): equal to the dense one; the work cube is reset."""
+    from ctanb.analysis.countmap import bin_events_sparse
+    from ctanb.analysis.events import read_events
+
+    path = data_dir / "hess-dl3-dr1" / "data" / "hess_dl3_dr1_obs_id_023523.fits.gz"
+    events = read_events(path)
+    geom = make_geom(events.pointing, width=5 * u.deg, binsz=0.02 * u.deg, energy_edges=EDGES)
+    work = np.zeros(int(np.prod(geom.data_shape)))
+    index, counts = bin_events_sparse(events, geom, FastWcsBinner.for_geom(geom), work)
+    dense = _reference(events, geom)
+    np.testing.assert_array_equal(index, np.flatnonzero(dense))
+    np.testing.assert_array_equal(counts, dense[index])
+    assert not work.any()
+
+
+def test_many_doubtful_events_take_a_second_pass(monkeypatch):
+    """More events on pixel edges than the buffer holds: all are still binned exactly."""
+    import ctanb.analysis.binning as binning
+
+    monkeypatch.setattr(binning, "DOUBTFUL_CAPACITY", 8)
+    test_events_on_pixel_edges_are_decided_by_wcslib()
