@@ -79,7 +79,10 @@ class EventCache:
         ):
             return None
         os.utime(entry)  # least recently used bookkeeping
-        data: dict[str, np.ndarray] = {c: np.load(entry / f"{c}.npy") for c in columns}
+        # memory-mapped: a column is read (from the page cache) only where it is used
+        data: dict[str, np.ndarray] = {
+            c: np.load(entry / f"{c}.npy", mmap_mode="r") for c in columns
+        }
         return data
 
     def meta(self, checksum: str) -> dict[str, object] | None:

@@ -474,6 +474,15 @@ def _mean_pointing(runs: list[RunFile]) -> SkyCoord:
     return SkyCoord(centre.ra, centre.dec, frame="icrs")
 
 
+def _bin_runs_sparse(
+    runs: list[RunFile], geom: WcsGeom | HpxGeom, cache_dir: str | None
+) -> tuple[tuple[np.ndarray, np.ndarray], list[dict[str, Any]]]:
+    """:func:`_bin_runs` returning only the filled bins: less to send back from a worker."""
+    cube, infos = _bin_runs(runs, geom, cache_dir)
+    index = np.flatnonzero(cube)
+    return (index, cube[index]), infos
+
+
 def _map_runs(
     runs: list[RunFile], geom: Any, cache_dir: str | None, client: Any
 ) -> tuple[np.ndarray, list[dict[str, Any]]]:
@@ -485,13 +494,13 @@ def _map_runs(
 
         client = get_client()
     workers = max(1, len(client.scheduler_info().get("workers", {})))
-    stride = min(len(runs), 2 * workers)  # batch b holds runs b, b + stride, ...
+    stride = min(len(runs), workers)  # one batch per worker: batch b holds runs b, b + stride...
     batches = [runs[b::stride] for b in range(stride)]
-    futures = client.map(_bin_runs, batches, geom=geom, cache_dir=cache_dir, pure=False)
+    futures = client.map(_bin_runs_sparse, batches, geom=geom, cache_dir=cache_dir, pure=False)
     total = np.zeros(int(np.prod(geom.data_shape)))
     infos: list[dict[str, Any]] = [{} for _ in runs]
-    for b, (counts, batch_infos) in enumerate(client.gather(futures)):
-        total += counts
+    for b, ((index, counts), batch_infos) in enumerate(client.gather(futures)):
+        total[index] += counts
         for j, info in enumerate(batch_infos):
             infos[b + j * stride] = info
     return total, infos

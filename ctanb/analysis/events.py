@@ -24,6 +24,7 @@ __all__ = ["EventList", "RunFile", "expand_inputs", "read_events"]
 COLUMNS = ("RA", "DEC", "ENERGY", "TIME")  # read from the file
 CACHED = (*COLUMNS, "UVEC")  # kept in the cache: the file's columns and the unit vectors
 CACHE_FORMAT = 2  # entries of another format are read again from the file
+DATA_URL = re.compile(r"(?P<archive>https?://.+)/data/(?P<collection>[^/]+)/(?P<obs_id>\d+)")
 
 
 @dataclass(frozen=True)
@@ -240,7 +241,12 @@ def _from_archive(
 def expand_inputs(
     inputs: Iterable[Any] | str | Path, archive: str | None = None, token: str | None = None
 ) -> list[RunFile]:
-    """Turn paths, GADF folders and obs_ids (with ``archive``) into run files."""
+    """Turn paths, GADF folders, obs_ids (with ``archive``) and data URLs into run files.
+
+    A data URL is an archive's ``access_url`` (``<archive>/data/<collection>/<obs_id>``), as
+    provenance records the inputs of products made from archive runs: its file is
+    downloaded once (with the caller's token) and cached.
+    """
     if isinstance(inputs, str | Path | int):
         inputs = [inputs]
     runs: list[RunFile] = []
@@ -248,6 +254,13 @@ def expand_inputs(
     for item in inputs:
         if isinstance(item, RunFile):
             runs.append(item)
+        elif isinstance(item, str) and item.startswith(("http://", "https://")):
+            match = DATA_URL.fullmatch(item)
+            if match is None:
+                raise DataError(
+                    f"{item}: not an archive data URL (<archive>/data/<collection>/<obs_id>)"
+                )
+            runs.extend(_from_archive([int(match["obs_id"])], match["archive"], token))
         elif isinstance(item, int) or (isinstance(item, str) and re.fullmatch(r"\d+", item)):
             obs_ids.append(int(item))
         else:

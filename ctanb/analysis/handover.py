@@ -12,6 +12,7 @@ from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
 
+from ctanb.analysis.events import expand_inputs
 from ctanb.errors import DataError
 from ctanb.prov.record import InputFile
 
@@ -50,11 +51,9 @@ def load_observations(inputs: Iterable[InputFile | str | Path], required: Iterab
     for item in inputs:
         path = Path(item.path if isinstance(item, InputFile) else item)
         obs_id = item.obs_id if isinstance(item, InputFile) else None
-        if str(path).startswith(("http:", "https:")):
-            raise DataError(
-                f"{path}: the IRFs of a run read from a URL are not at hand here; "
-                "analyse the downloaded file or its GADF folder"
-            )
+        raw = str(item.path if isinstance(item, InputFile) else item)
+        if raw.startswith(("http://", "https://")):  # an archive run: its cached download
+            path = expand_inputs([raw])[0].path
         folder = _index_folder(path)
         observation = None
         if folder is not None and obs_id is not None:

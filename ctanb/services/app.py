@@ -84,4 +84,4 @@ def _hub_auth():
     except ModuleNotFoundError:
         log.warning("running behind JupyterHub but ctanb.services.hubauth is missing")
         return None
-    return hubauth.identity_from_token
+    return hubauth.identity_from_token_async

@@ -9,6 +9,7 @@ created with ``ctanb token create``. Tokens are stored hashed and never logged.
 from __future__ import annotations
 
 import hashlib
+import logging
 import secrets
 from collections.abc import Iterable
 from dataclasses import dataclass, field
@@ -17,6 +18,7 @@ from fastapi import HTTPException, Request
 
 from ctanb.services.store import Store
 
+log = logging.getLogger("ctanb.services")
 __all__ = ["ANONYMOUS", "Identity", "create_token", "get_identity", "lookup_token"]
 
 
@@ -77,7 +79,16 @@ async def get_identity(request: Request) -> Identity:
     state = request.app.state
     hub = getattr(state, "hub_auth", None)
     if hub is not None:
-        identity = hub(token)
+        try:
+            identity = await hub(token)  # the hub's answer, cached for a few minutes
+        except Exception as exc:  # tornado's HTTPError when the hub cannot be reached
+            log.warning("JupyterHub did not answer a token check: %s", type(exc).__name__)
+            raise HTTPException(
+                status_code=503,
+                detail="the hub that checks tokens does not answer: try again in a moment, "
+                "or tell the hub's administrators",
+                headers={"Retry-After": "10"},
+            ) from exc
         if identity is not None:
             return identity
     identity = lookup_token(state.store, token)
