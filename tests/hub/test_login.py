@@ -95,13 +95,19 @@ def run_cell(hub, user: str, code: str, timeout: float = 60.0) -> str:
 
 CELL = f"""
 import json, os
+from ctanb.jobs import JobClient
 from ctanb.search import ArchiveClient
 client = ArchiveClient()  # CTANB_SERVICE_URL and JUPYTERHUB_API_TOKEN from the hub
 table = client.query({CTA_QUERY!r}, mode="async")  # a UWS job on the archive
+obs_ids = sorted(str(o) for o in table["obs_id"])
+jobs = JobClient()  # the same token: an analysis job of the proprietary runs, run as her
+job = jobs.wait(jobs.submit("countmap", obs_ids=obs_ids[:1], width=4, binsz=0.1), timeout=240)
 print(json.dumps({{
     "user": os.environ["JUPYTERHUB_USER"],
     "service": client.base_url,
-    "obs_ids": sorted(str(o) for o in table["obs_id"]),
+    "obs_ids": obs_ids,
+    "job": [job.phase, job.owner, job.error or ""],
+    "job_counts": jobs.product(job).total if job.phase == "COMPLETED" else None,
 }}))
 """
 
@@ -128,11 +134,13 @@ def test_allowed_user_lands_in_a_running_server_and_searches_the_archive(
     assert refused.status == 403, refused.text()
 
     # a cell in alice's kernel: the archive knows her through the hub, no second login
-    printed = run_cell(hub, "alice", CELL)
+    printed = run_cell(hub, "alice", CELL, timeout=300)
     result = json.loads(printed.strip().splitlines()[-1])
     assert result["user"] == "alice"
     assert result["service"] == hub.archive_url
     assert result["obs_ids"] == cta_obs_ids(data_dir)
+    assert result["job"] == ["COMPLETED", "alice", ""]
+    assert result["job_counts"] > 1000  # events of the proprietary CTA runs, read for her
     # and the same query without her identity sees none of these proprietary runs
     import pyvo
 
