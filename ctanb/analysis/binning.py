@@ -224,16 +224,25 @@ def _energy_index(e, edges):  # pragma: no cover
 
 
 @njit(inline="always", cache=True)
-def _add_one(  # pragma: no cover
-    vx, vy, vz, ie, rot, code, r0, offset, icd, crpix, ny, nx, eps
-):
+def _scalars(rot, r0, offset, icd, crpix):  # pragma: no cover
+    """The geometry as a tuple of floats: kept in registers inside the loops."""
+    return (
+        rot[0, 0], rot[0, 1], rot[0, 2], rot[1, 0], rot[1, 1], rot[1, 2],
+        rot[2, 0], rot[2, 1], rot[2, 2], r0, offset[0], offset[1],
+        icd[0, 0], icd[0, 1], icd[1, 0], icd[1, 1], crpix[0], crpix[1],
+    )  # fmt: skip
+
+
+@njit(inline="always", cache=True)
+def _add_one(vx, vy, vz, ie, g, code, ny, nx, eps):  # pragma: no cover
     """Project one unit vector: its flat bin index, -1 outside, -2 near a pixel edge."""
-    nxv = rot[0, 0] * vx + rot[0, 1] * vy + rot[0, 2] * vz
-    nyv = rot[1, 0] * vx + rot[1, 1] * vy + rot[1, 2] * vz
-    nzv = rot[2, 0] * vx + rot[2, 1] * vy + rot[2, 2] * vz
+    nxv = g[0] * vx + g[1] * vy + g[2] * vz
+    nyv = g[3] * vx + g[4] * vy + g[5] * vz
+    nzv = g[6] * vx + g[7] * vy + g[8] * vz
+    r0 = g[9]
     if code == 0:  # CAR: x = r0 phi, y = r0 theta (radians)
-        x = r0 * np.arctan2(nyv, nxv)
-        y = r0 * np.arctan2(nzv, np.sqrt(nxv * nxv + nyv * nyv))
+        x = r0 * (np.arctan(nyv / nxv) if nxv > 0.0 else np.arctan2(nyv, nxv))
+        y = r0 * np.arcsin(min(1.0, max(-1.0, nzv)))
     else:  # zenithal: R(theta), x = R sin(phi), y = -R cos(phi)
         if nzv <= 0.0 and code != 3 and code != 4:
             return -1  # the far hemisphere: not projected (WCSLIB gives no pixel)
@@ -251,10 +260,10 @@ def _add_one(  # pragma: no cover
                 scale = r0 * np.arctan2(rho, nzv) / rho if rho > 0 else r0
         x = scale * nyv
         y = -scale * nxv
-    x -= offset[0]
-    y -= offset[1]
-    px = icd[0, 0] * x + icd[0, 1] * y + crpix[0] + 0.5
-    py = icd[1, 0] * x + icd[1, 1] * y + crpix[1] + 0.5
+    x -= g[10]
+    y -= g[11]
+    px = g[12] * x + g[13] * y + g[16] + 0.5
+    py = g[14] * x + g[15] * y + g[17] + 0.5
     if not (px > -0.5 and px < nx + 0.5 and py > -0.5 and py < ny + 0.5):
         return -1
     ix = int(np.floor(px))
@@ -266,20 +275,6 @@ def _add_one(  # pragma: no cover
     if ix < 0 or ix >= nx or iy < 0 or iy >= ny:
         return -1
     return (ie * ny + iy) * nx + ix
-
-
-@njit(inline="always", cache=True)
-def _record(k, i, out, doubtful, touched, counters):  # pragma: no cover
-    """Add event ``i`` to bin ``k`` (or note it as doubtful); note bins that were empty."""
-    if k == -2:
-        if counters[0] < doubtful.shape[0]:
-            doubtful[counters[0]] = i
-        counters[0] += 1
-    elif k >= 0:
-        if counters[1] < touched.shape[0] and out[k] == 0.0:
-            touched[counters[1]] = k
-            counters[1] += 1
-        out[k] += 1.0
 
 
 @njit(cache=True, nogil=True)
@@ -302,26 +297,40 @@ def _bin_vectors(  # pragma: no cover
     counters,
 ):
     has_energy = edges.shape[0] > 0
+    g = _scalars(rot, r0, offset, icd, crpix)
+    ie = 0
+    n_doubtful, n_touched = 0, 0  # locals, not array elements: kept in registers
+    capacity = doubtful.shape[0]
+    track = touched.shape[0] > 0
     for i in range(vectors.shape[0]):
-        ie = _energy_index(energy[i], edges) if has_energy else 0
-        if ie < 0:
-            continue
+        if has_energy:
+            e = energy[i]  # events come sorted by energy: the last bin is usually right
+            if not (ie >= 0 and e >= edges[ie] and e < edges[ie + 1]):
+                ie = _energy_index(e, edges)
+            if ie < 0:
+                continue
         k = _add_one(
             vectors[i, 0],
             vectors[i, 1],
             vectors[i, 2],
             ie,
-            rot,
+            g,
             code,
-            r0,
-            offset,
-            icd,
-            crpix,
             ny,
             nx,
             eps,
         )
-        _record(k, i, out, doubtful, touched, counters)
+        if k >= 0:
+            if track and out[k] == 0.0:
+                touched[n_touched] = k
+                n_touched += 1
+            out[k] += 1.0
+        elif k == -2:
+            if n_doubtful < capacity:
+                doubtful[n_doubtful] = i
+            n_doubtful += 1
+    counters[0] = n_doubtful
+    counters[1] = n_touched
 
 
 @njit(cache=True, nogil=True)
@@ -345,10 +354,18 @@ def _bin_lonlat(  # pragma: no cover
     counters,
 ):
     has_energy = edges.shape[0] > 0
+    g = _scalars(rot, r0, offset, icd, crpix)
+    ie = 0
+    n_doubtful, n_touched = 0, 0  # locals, not array elements: kept in registers
+    capacity = doubtful.shape[0]
+    track = touched.shape[0] > 0
     for i in range(lon.shape[0]):
-        ie = _energy_index(energy[i], edges) if has_energy else 0
-        if ie < 0:
-            continue
+        if has_energy:
+            e = energy[i]
+            if not (ie >= 0 and e >= edges[ie] and e < edges[ie + 1]):
+                ie = _energy_index(e, edges)
+            if ie < 0:
+                continue
         a = lon[i] * 0.017453292519943295
         d = lat[i] * 0.017453292519943295
         cos_d = np.cos(d)
@@ -357,14 +374,20 @@ def _bin_lonlat(  # pragma: no cover
             cos_d * np.sin(a),
             np.sin(d),
             ie,
-            rot,
+            g,
             code,
-            r0,
-            offset,
-            icd,
-            crpix,
             ny,
             nx,
             eps,
         )
-        _record(k, i, out, doubtful, touched, counters)
+        if k >= 0:
+            if track and out[k] == 0.0:
+                touched[n_touched] = k
+                n_touched += 1
+            out[k] += 1.0
+        elif k == -2:
+            if n_doubtful < capacity:
+                doubtful[n_doubtful] = i
+            n_doubtful += 1
+    counters[0] = n_doubtful
+    counters[1] = n_touched
