@@ -132,3 +132,9 @@ def chromium() -> Iterator[object]:
         )
         yield browser
         browser.close()
+
+
+@pytest.fixture(scope="session")
+def crab_files() -> list[Path]:
+    """The four H.E.S.S. DR1 runs of the Crab, as DL3 files."""
+    return [HESS / "data" / f"hess_dl3_dr1_obs_id_{int(o):06d}.fits.gz" for o in CRAB_RUNS]

@@ -170,12 +170,10 @@ class FastWcsBinner:
             self.edges,
             BOUNDARY_EPS,
         )
+        if vectors is None:
+            vectors = _vectors(np.asarray(lon, dtype=np.float64), np.asarray(lat, np.float64))
         buffers = (out, doubtful, touched, counters)
-        if vectors is not None:
-            _bin_vectors(np.ascontiguousarray(vectors), e, *geometry, *buffers)
-        else:
-            lon, lat = np.ascontiguousarray(lon), np.ascontiguousarray(lat)
-            _bin_lonlat(lon, lat, e, *geometry, *buffers)
+        _bin_vectors(np.ascontiguousarray(vectors), e, *geometry, *buffers)
 
 
 class Added(NamedTuple):
@@ -192,8 +190,12 @@ def unit_vectors(ra: np.ndarray, dec: np.ndarray) -> np.ndarray:
     ascensions wrapped to [0, 360) in float32.
     """
     lon = np.mod(np.asarray(ra).astype(np.float32), np.float32(360))
-    lon_r = np.radians(lon.astype(np.float64))
-    lat_r = np.radians(np.asarray(dec).astype(np.float32).astype(np.float64))
+    return _vectors(lon.astype(np.float64), np.asarray(dec).astype(np.float32).astype(np.float64))
+
+
+def _vectors(lon: np.ndarray, lat: np.ndarray) -> np.ndarray:
+    """Unit vectors (n, 3) of longitudes and latitudes in degrees, exactly as given."""
+    lon_r, lat_r = np.radians(lon), np.radians(lat)
     vectors = np.empty((lon_r.size, 3))
     cos_lat = np.cos(lat_r)
     vectors[:, 0] = cos_lat * np.cos(lon_r)
@@ -313,66 +315,6 @@ def _bin_vectors(  # pragma: no cover
             vectors[i, 0],
             vectors[i, 1],
             vectors[i, 2],
-            ie,
-            g,
-            code,
-            ny,
-            nx,
-            eps,
-        )
-        if k >= 0:
-            if track and out[k] == 0.0:
-                touched[n_touched] = k
-                n_touched += 1
-            out[k] += 1.0
-        elif k == -2:
-            if n_doubtful < capacity:
-                doubtful[n_doubtful] = i
-            n_doubtful += 1
-    counters[0] = n_doubtful
-    counters[1] = n_touched
-
-
-@njit(cache=True, nogil=True)
-def _bin_lonlat(  # pragma: no cover
-    lon,
-    lat,
-    energy,
-    rot,
-    code,
-    r0,
-    offset,
-    icd,
-    crpix,
-    ny,
-    nx,
-    edges,
-    eps,
-    out,
-    doubtful,
-    touched,
-    counters,
-):
-    has_energy = edges.shape[0] > 0
-    g = _scalars(rot, r0, offset, icd, crpix)
-    ie = 0
-    n_doubtful, n_touched = 0, 0  # locals, not array elements: kept in registers
-    capacity = doubtful.shape[0]
-    track = touched.shape[0] > 0
-    for i in range(lon.shape[0]):
-        if has_energy:
-            e = energy[i]
-            if not (ie >= 0 and e >= edges[ie] and e < edges[ie + 1]):
-                ie = _energy_index(e, edges)
-            if ie < 0:
-                continue
-        a = lon[i] * 0.017453292519943295
-        d = lat[i] * 0.017453292519943295
-        cos_d = np.cos(d)
-        k = _add_one(
-            cos_d * np.cos(a),
-            cos_d * np.sin(a),
-            np.sin(d),
             ie,
             g,
             code,

@@ -20,19 +20,6 @@ from ctanb.errors import DataError
 CRAB = [23523, 23526, 23559, 23592]
 
 
-@pytest.fixture(scope="module", autouse=True)
-def own_cache(tmp_path_factory):
-    import os
-
-    saved = os.environ.get("CTANB_CACHE")
-    os.environ["CTANB_CACHE"] = str(tmp_path_factory.mktemp("cache"))
-    yield
-    if saved is None:
-        os.environ.pop("CTANB_CACHE", None)
-    else:
-        os.environ["CTANB_CACHE"] = saved
-
-
 def hess_file(data_dir, obs_id):
     return data_dir / "hess-dl3-dr1" / "data" / f"hess_dl3_dr1_obs_id_{obs_id:06d}.fits.gz"
 

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import argparse
-import os
 
 import astropy.units as u
 import numpy as np
@@ -32,17 +31,6 @@ SOURCE = PointSource(TARGET, 3e-11 * u.Unit("cm-2 s-1 TeV-1"), 2.5)
 # log-log integration and the sampler's power laws meet
 ENERGY = MapAxis.from_energy_bounds(0.1, 100, 15, unit="TeV", name="energy")
 ENERGY_TRUE = MapAxis.from_energy_bounds(0.03, 150, 30, unit="TeV", name="energy_true")
-
-
-@pytest.fixture(scope="module", autouse=True)
-def own_cache(tmp_path_factory):
-    saved = os.environ.get("CTANB_CACHE")
-    os.environ["CTANB_CACHE"] = str(tmp_path_factory.mktemp("cache"))
-    yield
-    if saved is None:
-        os.environ.pop("CTANB_CACHE", None)
-    else:
-        os.environ["CTANB_CACHE"] = saved
 
 
 @pytest.fixture(scope="module")

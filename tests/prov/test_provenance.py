@@ -18,10 +18,8 @@ CRAB = [23523, 23526]
 
 
 @pytest.fixture(scope="module")
-def files(data_dir):
-    return [
-        data_dir / "hess-dl3-dr1" / "data" / f"hess_dl3_dr1_obs_id_{o:06d}.fits.gz" for o in CRAB
-    ]
+def files(crab_files):
+    return crab_files[:2]
 
 
 @pytest.fixture(scope="module")
