@@ -60,7 +60,16 @@ def run_demo(args: argparse.Namespace) -> int:
         settings = Settings(**{**settings.__dict__, "service_url": f"http://127.0.0.1:{args.port}"})
     port = int(settings.service_url.rsplit(":", 1)[1])
 
+    from ctanb.services.cluster import PrivateCluster
+
     _step(f"store: {settings.database_url or settings.home / 'postgres'}")
+    cluster = None if settings.database_url else PrivateCluster(settings.home)
+    started_store = cluster is not None and not cluster.is_running()
+    if started_store and cluster is not None:
+        print(
+            "    starting the private PostgreSQL cluster"
+            + ("" if cluster.is_initialised() else " (first start: initdb takes a few seconds)")
+        )
     store = Store.open(settings)
 
     folders = args.data or [settings.data_dir / "hess-dl3-dr1", settings.data_dir / "cta-1dc"]
@@ -109,7 +118,9 @@ def run_demo(args: argparse.Namespace) -> int:
             if os.geteuid() == 0:
                 command.append("--allow-root")
             children.append(subprocess.Popen(command, env=env, stderr=subprocess.DEVNULL))
-            lab_url = f"http://127.0.0.1:{args.lab_port}/lab?token={token}"
+            first = notebooks / "01_search.ipynb"  # the tutorials open at the first one
+            page = "lab/tree/01_search.ipynb" if first.exists() else "lab"
+            lab_url = f"http://127.0.0.1:{args.lab_port}/{page}?token={token}"
             _wait_for(f"http://127.0.0.1:{args.lab_port}/api/status?token={token}", children[-1])
         print()
         print(f"  TAP service : {settings.service_url}/tap")
@@ -134,7 +145,11 @@ def run_demo(args: argparse.Namespace) -> int:
             except subprocess.TimeoutExpired:
                 child.kill()
         if children:
-            _step("stopped the services (the store keeps running: `ctanb db stop`)")
+            _step("stopped the services")
+        store.close()
+        if started_store and cluster is not None:
+            cluster.stop()
+            _step("stopped the private PostgreSQL cluster this run started")
 
 
 def _answers(url: str) -> bool:
