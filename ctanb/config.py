@@ -59,6 +59,9 @@ class Settings:
         Address of a dask scheduler (``CTANB_DASK_SCHEDULER``); a LocalCluster when unset.
     cache_dir : Path
         Columnar event cache and downloads (``CTANB_CACHE``; default ``<home>/cache``).
+    cache_limit_gb : float
+        Size of the columnar event cache above which the least recently used runs are
+        removed (``CTANB_CACHE_LIMIT_GB``; default 20). Plan 56 bytes per event.
     token : str or None
         API token sent to the service (``CTANB_TOKEN``, else ``JUPYTERHUB_API_TOKEN``).
     """
@@ -70,6 +73,7 @@ class Settings:
     service_url: str = f"http://127.0.0.1:{DEFAULT_SERVICE_PORT}"
     dask_scheduler: str | None = None
     cache_dir: Path | None = None
+    cache_limit_gb: float = 20.0
     token: str | None = None
 
     def __post_init__(self) -> None:
@@ -94,6 +98,7 @@ class Settings:
             service_url=os.environ.get("CTANB_SERVICE_URL", base.service_url).rstrip("/"),
             dask_scheduler=os.environ.get("CTANB_DASK_SCHEDULER") or None,
             cache_dir=Path(cache).expanduser().resolve() if cache else None,
+            cache_limit_gb=float(os.environ.get("CTANB_CACHE_LIMIT_GB") or base.cache_limit_gb),
             token=os.environ.get("CTANB_TOKEN") or os.environ.get("JUPYTERHUB_API_TOKEN") or None,
         )
 

@@ -20,8 +20,6 @@ from ctanb.config import get_settings
 
 __all__ = ["EventCache", "file_sha256"]
 
-DEFAULT_LIMIT_BYTES = 2 * 1024**3
-
 
 def file_sha256(path: str | Path) -> str:
     """Return ``"sha256:<hex>"`` of a file's bytes."""
@@ -40,16 +38,20 @@ class EventCache:
     ----------
     folder : Path, optional
         Cache folder (default ``<CTANB_CACHE>/events``).
-    limit_bytes : int
-        Size above which the least recently used entries are removed.
+    limit_bytes : int, optional
+        Size above which the least recently used entries are removed (default
+        ``CTANB_CACHE_LIMIT_GB``, 20 GB).
     """
 
     folder: Path | None = None
-    limit_bytes: int = DEFAULT_LIMIT_BYTES
+    limit_bytes: int | None = None
 
     def __post_init__(self) -> None:
+        settings = get_settings()
+        if self.limit_bytes is None:
+            self.limit_bytes = int(settings.cache_limit_gb * 1e9)
         if self.folder is None:
-            self.folder = Path(get_settings().cache_dir or ".") / "events"
+            self.folder = Path(settings.cache_dir or ".") / "events"
         self.folder.mkdir(parents=True, exist_ok=True)
 
     # -- checksums: recomputed only when a file's size or mtime changes
@@ -120,6 +122,7 @@ class EventCache:
             if p.is_dir() and p.name != "checksums" and ".tmp" not in p.name
         ]
         total = self.size()
+        assert self.limit_bytes is not None
         for entry in sorted(entries, key=lambda p: p.stat().st_mtime):
             if total <= self.limit_bytes:
                 break
