@@ -161,6 +161,9 @@ def case_c(args) -> None:
             f"largest run's columns {2 * columns / 1e6:.0f} MB + output {output / 1e6:.0f} MB)"
             " (goal < 1)"
         )
+        tan = make_geom(CRAB, proj="TAN", **GEOM)
+        tan_time, _ = median_time(lambda: bin_events_sum(paths, cache, tan), args.repeat)
+        print(f"    the same in a TAN cube: {n_events / tan_time:.3g} events/s")
         binning_only = _binning_only(paths, cache, geom, args.repeat)
         print(
             f"    binning alone, columns already in memory: {n_events / binning_only:.3g} events/s"
