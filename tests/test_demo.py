@@ -77,42 +77,24 @@ def test_demo_starts_everything_and_ctrl_c_stops_it(demo_env):
             httpx.get(url, timeout=5)
 
 
+def _demo_no_wait(env) -> subprocess.CompletedProcess[str]:
+    """``ctanb demo --no-lab --no-wait``: start, print the URLs, stop."""
+    port = str(free_port())
+    return subprocess.run(
+        [sys.executable, "-m", "ctanb.cli", "demo", "--no-lab", "--no-wait", "--port", port],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=240,
+    )
+
+
 def test_second_run_reuses_the_store(demo_env):
     env, home = demo_env
-    first = subprocess.run(
-        [
-            sys.executable,
-            "-m",
-            "ctanb.cli",
-            "demo",
-            "--no-lab",
-            "--no-wait",
-            "--port",
-            str(free_port()),
-        ],
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=240,
-    )
+    first = _demo_no_wait(env)
     assert first.returncode == 0, first.stdout + first.stderr
     assert "first start: initdb" in first.stdout
-    again = subprocess.run(
-        [
-            sys.executable,
-            "-m",
-            "ctanb.cli",
-            "demo",
-            "--no-lab",
-            "--no-wait",
-            "--port",
-            str(free_port()),
-        ],
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=240,
-    )
+    again = _demo_no_wait(env)
     assert again.returncode == 0, again.stdout + again.stderr
     assert "first start" not in again.stdout  # the same cluster and database, started again
     assert "ingested 109 observations" in again.stdout  # rows updated in place, not doubled

@@ -10,8 +10,8 @@ Identical bins are guaranteed, not hoped for: an event whose computed pixel coor
 within :data:`BOUNDARY_EPS` of a pixel edge (where a rounding difference between two correct
 computations could move it) is not binned here but returned, and the caller bins those few
 through WCSLIB exactly as gammapy does. Energies use the same comparisons as
-``np.digitize``, so they are exact. Other projections, and maps wider than a hemisphere,
-fall back to the exact path for every event.
+``np.digitize``, so they are exact. Other projections, all-sky maps and maps wider than
+170 deg fall back to the exact path for every event.
 """
 
 from __future__ import annotations
@@ -31,8 +31,6 @@ FAST_PROJECTIONS = {"CAR": 0, "TAN": 1, "SIN": 2, "ZEA": 3, "ARC": 4, "STG": 5}
 #: pixel coordinates closer than this to a pixel edge are re-binned through WCSLIB
 BOUNDARY_EPS = 1e-6
 DOUBTFUL_CAPACITY = 65536  # events per run noted as doubtful before a second pass
-_D2R = np.pi / 180.0
-_R2D = 180.0 / np.pi
 
 
 def _native_rotation(euler: np.ndarray) -> np.ndarray:
@@ -145,18 +143,20 @@ class FastWcsBinner:
             (bin them with WCSLIB; usually none or a handful); ``touched``: the newly filled
             bins when ``track``.
         """
-        n = len(vectors) if vectors is not None else len(np.asarray(lon))
+        if vectors is None:
+            vectors = _vectors(np.asarray(lon, dtype=np.float64), np.asarray(lat, np.float64))
+        n = len(vectors)
         doubtful = np.empty(min(n, DOUBTFUL_CAPACITY), dtype=np.int64)
         touched = np.empty(n if track else 0, dtype=np.int64)
         counters = np.zeros(2, dtype=np.int64)
-        self._run(lon, lat, energy, out, vectors, doubtful, touched, counters)
+        self._run(vectors, energy, out, doubtful, touched, counters)
         if counters[0] > len(doubtful):  # many events on edges (e.g. a pole on one)
             doubtful = np.empty(int(counters[0]), dtype=np.int64)
             scratch, counters_again = np.zeros_like(out), np.zeros(2, dtype=np.int64)
-            self._run(lon, lat, energy, scratch, vectors, doubtful, touched[:0], counters_again)
+            self._run(vectors, energy, scratch, doubtful, touched[:0], counters_again)
         return Added(doubtful[: int(counters[0])], touched[: int(counters[1])] if track else None)
 
-    def _run(self, lon, lat, energy, out, vectors, doubtful, touched, counters) -> None:  # type: ignore[no-untyped-def]
+    def _run(self, vectors, energy, out, doubtful, touched, counters) -> None:  # type: ignore[no-untyped-def]
         e = np.zeros(0) if energy is None else np.ascontiguousarray(energy)
         geometry = (
             self.rotation,
@@ -170,8 +170,6 @@ class FastWcsBinner:
             self.edges,
             BOUNDARY_EPS,
         )
-        if vectors is None:
-            vectors = _vectors(np.asarray(lon, dtype=np.float64), np.asarray(lat, np.float64))
         buffers = (out, doubtful, touched, counters)
         _bin_vectors(np.ascontiguousarray(vectors), e, *geometry, *buffers)
 
@@ -211,8 +209,6 @@ def _vectors(lon: np.ndarray, lat: np.ndarray) -> np.ndarray:
 def _energy_index(e, edges):  # pragma: no cover
     """np.digitize(e, edges) - 1, or -1 outside the edges (NaN included)."""
     n_edges = edges.shape[0]
-    if n_edges == 0:
-        return 0
     if not (e >= edges[0] and e < edges[n_edges - 1]):
         return -1
     lo, hi = 0, n_edges - 1  # edges[lo] <= e < edges[hi]

@@ -11,7 +11,6 @@ Either way the counts equal ``MapDatasetMaker``'s bin for bin.
 
 from __future__ import annotations
 
-import hashlib
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -221,23 +220,7 @@ class CountMap(Product):
     """A counts map or cube (a gammapy ``Map``) with its provenance."""
 
     map: Map | None = None
-    occupied: np.ndarray | None = None  # flat indices of the non-zero bins, from binning
     kind = "countmap"
-
-    def checksum(self) -> str:
-        """``sha256:<hex>`` of the counts (the digest of :meth:`Product.checksum`).
-
-        The non-zero bins are known from binning, so the digest needs no scan of the cube.
-        """
-        assert self.map is not None
-        data = self.map.data
-        if self.occupied is None or np.any(data.ravel()[self.occupied] == 0):
-            return super().checksum()
-        digest = hashlib.sha256()
-        digest.update(f"{data.shape}|{data.dtype.str}|".encode())
-        digest.update(self.occupied.astype(np.int64).tobytes())
-        digest.update(data.ravel()[self.occupied].tobytes())
-        return "sha256:" + digest.hexdigest()
 
     def data_arrays(self) -> list[np.ndarray]:
         """Return the counts array."""
@@ -308,7 +291,8 @@ class CountMap(Product):
         Notes
         -----
         The counts are this product's; gammapy's maker would find the same, bin for bin.
-        A 2D map gets one energy bin spanning the events' range for its IRF maps.
+        A 2D map has no energy axis for the IRF maps: it raises DataError unless
+        ``irfs=False``.
         """
         from gammapy.datasets import MapDataset
 
@@ -332,9 +316,9 @@ class CountMap(Product):
         stacked = MapDataset.create(geom, energy_axis_true=energy_true, name=name)
         maker = MapDatasetMaker(selection=["exposure", "background", "psf", "edisp"])
         for observation in load_observations(self.record.inputs, required=IRF_TYPES):
-            run = maker.run(MapDataset.create(geom, energy_axis_true=energy_true), observation)
-            run.counts.data[...] = 0
-            stacked.stack(run)
+            stacked.stack(
+                maker.run(MapDataset.create(geom, energy_axis_true=energy_true), observation)
+            )
         stacked.counts = self.map.copy()
         return stacked
 
@@ -455,7 +439,7 @@ def make_count_map(
         ended=datetime.now(UTC),
     )
     counts_map = Map.from_geom(geom, data=total.reshape(geom.data_shape), unit="")
-    return CountMap(record=record, skipped=skipped, map=counts_map, occupied=np.flatnonzero(total))
+    return CountMap(record=record, skipped=skipped, map=counts_map)
 
 
 def _mean_pointing(runs: list[RunFile]) -> SkyCoord:

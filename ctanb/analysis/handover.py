@@ -49,15 +49,16 @@ def load_observations(inputs: Iterable[InputFile | str | Path], required: Iterab
     observations = []
     stores: dict[Path, Any] = {}
     for item in inputs:
-        path = Path(item.path if isinstance(item, InputFile) else item)
+        given = str(item.path if isinstance(item, InputFile) else item)
         obs_id = item.obs_id if isinstance(item, InputFile) else None
-        raw = str(item.path if isinstance(item, InputFile) else item)
-        if raw.startswith(("http://", "https://")):  # an archive run: its cached download
-            path = expand_inputs([raw])[0].path
+        # an archive run (its data URL, as provenance records it): the cached download
+        path = expand_inputs([given])[0].path if given.startswith("http") else Path(given)
         folder = _index_folder(path)
         observation = None
         if folder is not None and obs_id is not None:
-            store = stores.get(folder) or stores.setdefault(folder, DataStore.from_dir(folder))
+            if folder not in stores:
+                stores[folder] = DataStore.from_dir(folder)
+            store = stores[folder]
             if int(obs_id) in set(store.obs_table["OBS_ID"]):
                 observation = store.obs(int(obs_id))
         if observation is None:

@@ -107,8 +107,9 @@ class OnOffSpectrum(TableProduct):
 
         Notes
         -----
-        gammapy's makers count the ON and OFF events again; those counts equal this
-        product's, bin for bin (the tests check it), so either can be fitted.
+        gammapy's makers count the ON and OFF events again; run by run, those counts equal
+        this product's in every bin above the IRF's safe energy threshold (gammapy's
+        ``SafeMaskMaker``, "aeff-default"); bins below it are masked out of fits.
         """
         from ctanb.analysis.handover import on_off_datasets
 
