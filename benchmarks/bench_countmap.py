@@ -234,7 +234,7 @@ def _dask(paths, folder, geom, serial_total, repeat) -> None:
             Client(cluster) as client,
         ):
             _map_runs(runs[:2], geom, str(folder / "cache"), client)  # start the workers
-            seconds, (total, _) = median_time(
+            seconds, (total, _, _) = median_time(
                 lambda client=client: _map_runs(runs, geom, str(folder / "cache"), client),
                 repeat,
             )

@@ -11,6 +11,7 @@ Either way the counts equal ``MapDatasetMaker``'s bin for bin.
 
 from __future__ import annotations
 
+import hashlib
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -175,13 +176,16 @@ def bin_indices(events: EventList, geom: WcsGeom | HpxGeom) -> np.ndarray:
 
 def _bin_runs(
     runs: list[RunFile], geom: WcsGeom | HpxGeom, cache_dir: str | None
-) -> tuple[np.ndarray, list[dict[str, Any]]]:
-    """Add runs to one cube; return it and, per run, what the provenance needs or its error.
+) -> tuple[np.ndarray, np.ndarray, list[dict[str, Any]]]:
+    """Add runs to one cube; return it, its non-zero bins, and each run's details or error.
 
-    Runs one after the other, on the caller's core or on a dask worker: only one run's
-    columns are in memory at a time.
+    The details are what the provenance needs. Runs one after the other, on the caller's
+    core or on a dask worker: only one run's columns are in memory at a time. The non-zero
+    bins come from binning (the kernel notes the bins it fills), so neither the checksum
+    nor a worker's reply scans the cube.
     """
     out = np.zeros(int(np.prod(geom.data_shape)))
+    filled: list[np.ndarray] = []
     binner = FastWcsBinner.for_geom(geom) if isinstance(geom, WcsGeom) else None
     cache = EventCache(Path(cache_dir)) if cache_dir else None
     infos: list[dict[str, Any]] = []
@@ -202,7 +206,12 @@ def _bin_runs(
                     }
                 )
                 continue
-        bin_events(events, geom, out, binner)
+        if binner is not None:
+            filled.append(_fast_add(events, geom, binner, out, track=True)[0])
+        else:
+            flat = bin_indices(events, geom)
+            out += np.bincount(flat, minlength=out.size)
+            filled.append(np.unique(flat))
         infos.append(
             {
                 "path": str(run.url or run.path),
@@ -212,7 +221,15 @@ def _bin_runs(
                 "pointing": (events.meta["RA_PNT"], events.meta["DEC_PNT"]),
             }
         )
-    return out, infos
+    return out, _union(filled, out), infos
+
+
+def _union(parts: list[np.ndarray], cube: np.ndarray) -> np.ndarray:
+    """Sorted distinct bins of ``parts``; a scan of ``cube`` when that is cheaper."""
+    count = sum(len(p) for p in parts)
+    if count > cube.size // 16:  # a well-filled cube: one pass beats sorting
+        return np.flatnonzero(cube)
+    return np.unique(np.concatenate(parts)) if parts else np.zeros(0, dtype=np.int64)
 
 
 @dataclass
@@ -220,7 +237,23 @@ class CountMap(Product):
     """A counts map or cube (a gammapy ``Map``) with its provenance."""
 
     map: Map | None = None
+    occupied: np.ndarray | None = None  # sorted flat indices of the non-zero bins, from binning
     kind = "countmap"
+
+    def checksum(self) -> str:
+        """``sha256:<hex>`` of the counts (the digest of :meth:`Product.checksum`).
+
+        The non-zero bins are known from binning, so the digest needs no scan of the cube.
+        """
+        assert self.map is not None
+        data = self.map.data
+        if self.occupied is None or np.any(data.ravel()[self.occupied] == 0):
+            return super().checksum()
+        digest = hashlib.sha256()
+        digest.update(f"{data.shape}|{data.dtype.str}|".encode())
+        digest.update(self.occupied.astype(np.int64).tobytes())
+        digest.update(data.ravel()[self.occupied].tobytes())
+        return "sha256:" + digest.hexdigest()
 
     def data_arrays(self) -> list[np.ndarray]:
         """Return the counts array."""
@@ -417,7 +450,7 @@ def make_count_map(
     )
     settings_cache = get_settings().cache_dir
     cache_dir = str(settings_cache / "events") if settings_cache else None
-    total, infos = _map_runs(runs, geom, cache_dir, client)
+    total, occupied, infos = _map_runs(runs, geom, cache_dir, client)
     inputs_used, skipped = [], []
     for info in infos:
         if "error" in info:
@@ -439,7 +472,7 @@ def make_count_map(
         ended=datetime.now(UTC),
     )
     counts_map = Map.from_geom(geom, data=total.reshape(geom.data_shape), unit="")
-    return CountMap(record=record, skipped=skipped, map=counts_map)
+    return CountMap(record=record, skipped=skipped, map=counts_map, occupied=occupied)
 
 
 def _mean_pointing(runs: list[RunFile]) -> SkyCoord:
@@ -462,14 +495,13 @@ def _bin_runs_sparse(
     runs: list[RunFile], geom: WcsGeom | HpxGeom, cache_dir: str | None
 ) -> tuple[tuple[np.ndarray, np.ndarray], list[dict[str, Any]]]:
     """:func:`_bin_runs` returning only the filled bins: less to send back from a worker."""
-    cube, infos = _bin_runs(runs, geom, cache_dir)
-    index = np.flatnonzero(cube)
+    cube, index, infos = _bin_runs(runs, geom, cache_dir)
     return (index, cube[index]), infos
 
 
 def _map_runs(
     runs: list[RunFile], geom: Any, cache_dir: str | None, client: Any
-) -> tuple[np.ndarray, list[dict[str, Any]]]:
+) -> tuple[np.ndarray, np.ndarray, list[dict[str, Any]]]:
     """Bin the runs here, or in batches on dask workers (partial cubes summed, exactly)."""
     if client is None or client is False:
         return _bin_runs(runs, geom, cache_dir)
@@ -483,8 +515,10 @@ def _map_runs(
     futures = client.map(_bin_runs_sparse, batches, geom=geom, cache_dir=cache_dir, pure=False)
     total = np.zeros(int(np.prod(geom.data_shape)))
     infos: list[dict[str, Any]] = [{} for _ in runs]
+    filled = []
     for b, ((index, counts), batch_infos) in enumerate(client.gather(futures)):
         total[index] += counts
+        filled.append(index)
         for j, info in enumerate(batch_infos):
             infos[b + j * stride] = info
-    return total, infos
+    return total, _union(filled, total), infos
