@@ -327,13 +327,13 @@ class JobService:
             if "obs_id" not in table.colnames:
                 raise ParameterError("parameter query: the ADQL must return an obs_id column")
             obs_ids += [str(v.decode() if isinstance(v, bytes) else v) for v in table["obs_id"]]
+        with self.store.reader(groups) as cur:
+            visible = cur.execute(
+                "SELECT obs_id, obs_collection, access_url FROM ivoa.obscore "
+                "WHERE obs_id = ANY(%s)",
+                (obs_ids,),
+            ).fetchall()
         with self.store.connection() as conn:
-            with self.store.reader(conn, groups) as cur:
-                visible = cur.execute(
-                    "SELECT obs_id, obs_collection, access_url FROM ivoa.obscore "
-                    "WHERE obs_id = ANY(%s)",
-                    (obs_ids,),
-                ).fetchall()
             found = {obs_id: (collection, url) for obs_id, collection, url in visible}
             missing = [o for o in obs_ids if o not in found]
             if missing:
