@@ -149,3 +149,14 @@ def test_an_async_query_runs_with_the_jobs_own_timeout(archive_url):
     job = wait_final(a, f"/tap/async/{job_id}")
     assert job.find(f"{UWS}phase").text == "ERROR"
     assert "statement timeout" in a.get(f"/tap/async/{job_id}/error").text
+
+
+def test_a_notebook_still_lists_its_own_anonymous_jobs(archive_url):
+    """The service lists none, so JobClient (and JobMonitor) remember this kernel's jobs."""
+    from ctanb.jobs import JobClient
+
+    mine = JobClient(archive_url, token="").submit("copy", run=False, obs_ids=[23523])
+    assert mine.job_id in {j.job_id for j in JobClient(archive_url, token="").list("copy")}
+    assert mine.job_id not in listed(client(archive_url), "/uws/copy")
+    JobClient(archive_url, token="").delete(mine)
+    assert mine.job_id not in {j.job_id for j in JobClient(archive_url, token="").list("copy")}
