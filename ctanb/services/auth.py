@@ -80,6 +80,11 @@ async def get_identity(request: Request) -> Identity:
                 f"this token is {local.state}: ask for a new one (`ctanb token create NAME "
                 "--group GROUP`), or use your hub API token"
             )
+        if is_reserved_name(local.name):  # made before names were checked
+            raise _refused(
+                f"this token's user name {local.name!r} is reserved for callers without a "
+                "token: create a token under another name"
+            )
         return Identity(local.name, frozenset(local.groups))
     hub = getattr(state, "hub_auth", None)
     if hub is not None:

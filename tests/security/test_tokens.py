@@ -137,3 +137,16 @@ def test_an_older_token_table_upgrades_in_place(store):
             conn.execute("DROP DATABASE IF EXISTS token_upgrade")
     assert row[0] == "old" and row[2] is None and row[3] is None
     assert timedelta(days=89) < row[1] <= timedelta(days=90)
+
+
+def test_a_reserved_name_from_an_older_store_is_refused(tap_url, store):
+    """A token named ``anonymous`` made before names were checked cannot pose as anonymous."""
+    token = "old-store-token-" + token_hash("seed")[:20]
+    with store.connection() as conn:
+        conn.execute(
+            "INSERT INTO archive.api_token (token_sha256, name, groups) VALUES (%s, %s, %s) "
+            "ON CONFLICT DO NOTHING",
+            (token_hash(token), "anonymous", ["cta-consortium"]),
+        )
+    answer = cta_rows(tap_url, token)
+    assert answer.status_code == 401 and "is reserved for callers without a token" in answer.text
