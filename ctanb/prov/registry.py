@@ -14,7 +14,6 @@ document cannot make replay send the caller's token to another host.
 
 from __future__ import annotations
 
-import hashlib
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
@@ -117,14 +116,6 @@ def replayable(entry_point: str, parameters: dict[str, Any]) -> Callable[..., An
     return entry.load()
 
 
-def _sha256(path: Path) -> str:
-    digest = hashlib.sha256()
-    with open(path, "rb") as stream:
-        for chunk in iter(lambda: stream.read(1 << 20), b""):
-            digest.update(chunk)
-    return "sha256:" + digest.hexdigest()
-
-
 def _trusted_archive(archive: str | None) -> str | None:
     if archive:
         return archive.rstrip("/")
@@ -150,6 +141,7 @@ def verified_inputs(files: list[dict[str, str]], archive: str | None = None) -> 
         For a missing file, a file whose bytes differ from the recorded sha256, a checksum
         that is not a sha256, or a data URL of another archive.
     """
+    from ctanb.analysis.cache import file_sha256
     from ctanb.analysis.events import DATA_URL, RunFile, expand_inputs
 
     if not files:
@@ -186,7 +178,7 @@ def verified_inputs(files: list[dict[str, str]], archive: str | None = None) -> 
                 f"replay refused: input {where} is missing: put the recorded file back "
                 "(lineage(product).event_lists lists them) and replay again"
             )
-        actual = _sha256(run.path)
+        actual = file_sha256(run.path)  # afresh: not the cache's size/mtime memo
         if actual != recorded:
             raise ReplayRefusedError(
                 f"replay refused: input {where} has changed since the product was made "
