@@ -150,3 +150,13 @@ def test_a_reserved_name_from_an_older_store_is_refused(tap_url, store):
         )
     answer = cta_rows(tap_url, token)
     assert answer.status_code == 401 and "is reserved for callers without a token" in answer.text
+
+
+@pytest.mark.parametrize("name", ["anonymous", "anonymous:abc"])
+def test_a_hub_user_with_a_reserved_name_gets_no_identity(name):
+    from ctanb.services.hubauth import HubIdentities
+
+    hub = HubIdentities("http://127.0.0.1:1/hub/api", "service-token", access_scopes=set())
+    model = {"kind": "user", "name": name, "groups": ["cta-consortium"]}
+    assert hub._identity(model) is None
+    assert hub._identity({**model, "name": "carol"}).groups == {"cta-consortium"}
