@@ -135,3 +135,17 @@ def test_genuine_product_replays_to_identical_counts(genuine, tmp_path):
     out = tmp_path / "again.fits"
     assert main(["prov", "replay", str(genuine), "--out", str(out)]) == 0
     assert CountMap.read(out).checksum() == product.checksum()  # both read from FITS
+
+
+def test_a_product_of_archive_runs_replays_from_the_trusted_archive(archive_url):
+    """Inputs recorded as data URLs (as in the tutorials) are fetched from the trusted archive
+    (``CTANB_SERVICE_URL``, the session's service) and checked like local files."""
+    product = make_count_map(
+        [23523], archive=archive_url, skydir=CRAB, width=1 * u.deg, binsz=0.1 * u.deg
+    )
+    (source,) = lineage(product).event_lists
+    assert source["path"] == f"{archive_url}/data/HESS-DL3-DR1/23523"
+    again = replay(product)
+    np.testing.assert_array_equal(again.map.data, product.map.data)
+    with pytest.raises(ReplayRefusedError, match="not a data URL of the trusted archive"):
+        replay(product, archive="http://127.0.0.1:1")  # another archive than the recorded one
