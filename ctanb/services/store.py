@@ -41,6 +41,11 @@ CREATE TABLE IF NOT EXISTS archive.api_token (
     groups text[] NOT NULL DEFAULT '{}',
     created timestamptz NOT NULL DEFAULT now()
 );
+-- token lifecycle (an existing store upgrades in place; its tokens get 90 days from now)
+ALTER TABLE archive.api_token
+    ADD COLUMN IF NOT EXISTS expires timestamptz NOT NULL DEFAULT now() + interval '90 days',
+    ADD COLUMN IF NOT EXISTS last_used timestamptz,
+    ADD COLUMN IF NOT EXISTS revoked timestamptz;
 REVOKE ALL ON archive.api_token FROM PUBLIC;
 """
 
