@@ -137,6 +137,8 @@ def _cacheable(kind: str, value: str) -> bool:
     if kind == "integer":
         return value == str(int(value))
     return value == repr(float(value))
+
+
 # Coordinate systems stay in the shape: the translator may read them.
 _KEPT_STRINGS = re.compile(r"'(?:ICRS|GALACTIC|FK4|FK5|J2000|ECLIPTIC|UNKNOWNFRAME|)'", re.I)
 _SHAPE_CACHE_SIZE = 512
