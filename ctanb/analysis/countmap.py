@@ -28,6 +28,7 @@ from ctanb.analysis.binning import FastWcsBinner
 from ctanb.analysis.cache import EventCache
 from ctanb.analysis.events import EventList, RunFile, expand_inputs, read_events
 from ctanb.analysis.product import Product, SkippedRun
+from ctanb.analysis.selection import EventSelection
 from ctanb.config import get_settings
 from ctanb.errors import DataError
 from ctanb.prov.record import ActivityRecord, InputFile
@@ -175,7 +176,10 @@ def bin_indices(events: EventList, geom: WcsGeom | HpxGeom) -> np.ndarray:
 
 
 def _bin_runs(
-    runs: list[RunFile], geom: WcsGeom | HpxGeom, cache_dir: str | None
+    runs: list[RunFile],
+    geom: WcsGeom | HpxGeom,
+    cache_dir: str | None,
+    selection: EventSelection | None = None,
 ) -> tuple[np.ndarray, np.ndarray, list[dict[str, Any]]]:
     """Add runs to one cube; return it, its non-zero bins, and each run's details or error.
 
@@ -184,9 +188,10 @@ def _bin_runs(
     bins come from binning (the kernel notes the bins it fills), so neither the checksum
     nor a worker's reply scans the cube.
     """
+    selection = selection or EventSelection()
     out = np.zeros(int(np.prod(geom.data_shape)))
     filled: list[np.ndarray] = []
-    binner = FastWcsBinner.for_geom(geom) if isinstance(geom, WcsGeom) else None
+    binner = _binner(geom)
     cache = EventCache(Path(cache_dir)) if cache_dir else None
     infos: list[dict[str, Any]] = []
     for run in runs:
@@ -206,12 +211,24 @@ def _bin_runs(
                     }
                 )
                 continue
+        try:
+            events, mask = selection.apply(events, run, geom)
+        except DataError as exc:
+            infos.append({"path": str(run.path), "error": str(exc)})
+            continue
+        target = out if mask is None else np.zeros_like(out)
         if binner is not None:
-            filled.append(_fast_add(events, geom, binner, out, track=True)[0])
+            touched, some_exact = _fast_add(events, geom, binner, target, track=True)
+            if some_exact:  # a bin may be listed twice
+                touched = np.unique(touched)
         else:
             flat = bin_indices(events, geom)
-            out += np.bincount(flat, minlength=out.size)
-            filled.append(np.unique(flat))
+            target += np.bincount(flat, minlength=out.size)
+            touched = np.unique(flat)
+        if mask is not None:  # the run's safe range only
+            touched = touched[mask[touched]]
+            out[touched] += target[touched]
+        filled.append(touched)
         infos.append(
             {
                 "path": str(run.url or run.path),
@@ -229,7 +246,24 @@ def _union(parts: list[np.ndarray], cube: np.ndarray) -> np.ndarray:
     count = sum(len(p) for p in parts)
     if count > cube.size // 16:  # a well-filled cube: one pass beats sorting
         return np.flatnonzero(cube)
+    if len(parts) == 1:  # one run's bins are distinct already: sorting them is enough
+        return np.sort(parts[0])
     return np.unique(np.concatenate(parts)) if parts else np.zeros(0, dtype=np.int64)
+
+
+_BINNERS: dict[int, tuple[Any, FastWcsBinner | None]] = {}
+
+
+def _binner(geom: WcsGeom | HpxGeom) -> FastWcsBinner | None:
+    """The geometry's compiled binner, made once per geometry object (it costs ~1 ms)."""
+    known = _BINNERS.get(id(geom))
+    if known is not None and known[0] is geom:
+        return known[1]
+    binner = FastWcsBinner.for_geom(geom) if isinstance(geom, WcsGeom) else None
+    if len(_BINNERS) > 256:
+        _BINNERS.clear()
+    _BINNERS[id(geom)] = (geom, binner)  # the geometry is held: its id is not reused
+    return binner
 
 
 @dataclass
@@ -383,6 +417,9 @@ def make_count_map(
     on_error: str = "raise",
     archive: str | None = None,
     client: Any = None,
+    apply_gti: bool = True,
+    bad_time_intervals: Any = None,
+    safe_mask: Any = None,
 ) -> CountMap:
     """Stack the counts of runs into a map (2D) or a cube (with ``energy_edges``).
 
@@ -411,6 +448,13 @@ def make_count_map(
     client : dask.distributed.Client, optional
         Bin the runs on dask workers (partial histograms summed); ``True`` uses
         ``CTANB_DASK_SCHEDULER`` or a LocalCluster.
+    apply_gti : bool
+        Count only the events inside each run's good time intervals (default).
+    bad_time_intervals : Time (n, 2) or sequence of (Time, Time), optional
+        Time intervals to leave out of every run, each ``[start, stop)``.
+    safe_mask : list of str or SafeMask, optional
+        gammapy ``SafeMaskMaker`` methods (``aeff-max``, ``edisp-bias``, ``offset-max``,
+        ...) applied to each run's cube before stacking, from the run's IRFs.
 
     Returns
     -------
@@ -426,6 +470,7 @@ def make_count_map(
         raise ValueError(f"on_error must be 'raise' or 'skip', not {on_error!r}")
     started = datetime.now(UTC)
     edges = None if energy_edges is None else u.Quantity(energy_edges, u.TeV)
+    selection = EventSelection.create(apply_gti, bad_time_intervals, safe_mask)
     parameters: dict[str, Any] = {
         "skydir": skydir,
         "frame": frame,
@@ -435,6 +480,7 @@ def make_count_map(
         "energy_edges": edges,
         "healpix_nside": healpix_nside,
         "on_error": on_error,
+        **selection.parameters(),
     }
     runs = expand_inputs(inputs, archive=archive)
     if skydir is None:
@@ -450,7 +496,7 @@ def make_count_map(
     )
     settings_cache = get_settings().cache_dir
     cache_dir = str(settings_cache / "events") if settings_cache else None
-    total, occupied, infos = _map_runs(runs, geom, cache_dir, client)
+    total, occupied, infos = _map_runs(runs, geom, cache_dir, client, selection)
     inputs_used, skipped = [], []
     for info in infos:
         if "error" in info:
@@ -492,19 +538,26 @@ def _mean_pointing(runs: list[RunFile]) -> SkyCoord:
 
 
 def _bin_runs_sparse(
-    runs: list[RunFile], geom: WcsGeom | HpxGeom, cache_dir: str | None
+    runs: list[RunFile],
+    geom: WcsGeom | HpxGeom,
+    cache_dir: str | None,
+    selection: EventSelection | None = None,
 ) -> tuple[tuple[np.ndarray, np.ndarray], list[dict[str, Any]]]:
     """:func:`_bin_runs` returning only the filled bins: less to send back from a worker."""
-    cube, index, infos = _bin_runs(runs, geom, cache_dir)
+    cube, index, infos = _bin_runs(runs, geom, cache_dir, selection)
     return (index, cube[index]), infos
 
 
 def _map_runs(
-    runs: list[RunFile], geom: Any, cache_dir: str | None, client: Any
+    runs: list[RunFile],
+    geom: Any,
+    cache_dir: str | None,
+    client: Any,
+    selection: EventSelection | None = None,
 ) -> tuple[np.ndarray, np.ndarray, list[dict[str, Any]]]:
     """Bin the runs here, or in batches on dask workers (partial cubes summed, exactly)."""
     if client is None or client is False:
-        return _bin_runs(runs, geom, cache_dir)
+        return _bin_runs(runs, geom, cache_dir, selection)
     if client is True:
         from ctanb.analysis.parallel import get_client
 
@@ -512,7 +565,14 @@ def _map_runs(
     workers = max(1, len(client.scheduler_info().get("workers", {})))
     stride = min(len(runs), workers)  # one batch per worker: batch b holds runs b, b + stride...
     batches = [runs[b::stride] for b in range(stride)]
-    futures = client.map(_bin_runs_sparse, batches, geom=geom, cache_dir=cache_dir, pure=False)
+    futures = client.map(
+        _bin_runs_sparse,
+        batches,
+        geom=geom,
+        cache_dir=cache_dir,
+        selection=selection,
+        pure=False,
+    )
     total = np.zeros(int(np.prod(geom.data_shape)))
     infos: list[dict[str, Any]] = [{} for _ in runs]
     filled = []

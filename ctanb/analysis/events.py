@@ -16,6 +16,7 @@ from astropy.table import Table
 
 from ctanb.analysis.binning import unit_vectors
 from ctanb.analysis.cache import EventCache
+from ctanb.analysis.gti import good_time_mask, in_intervals
 from ctanb.config import get_settings
 from ctanb.errors import DataError
 
@@ -23,7 +24,7 @@ __all__ = ["EventList", "RunFile", "expand_inputs", "read_events"]
 
 COLUMNS = ("RA", "DEC", "ENERGY", "TIME")  # read from the file
 CACHED = (*COLUMNS, "UVEC")  # kept in the cache: the file's columns and the unit vectors
-CACHE_FORMAT = 2  # entries of another format are read again from the file
+CACHE_FORMAT = 3  # entries of another format are read again from the file
 DATA_URL = re.compile(r"(?P<archive>https?://.+)/data/(?P<collection>[^/]+)/(?P<obs_id>\d+)")
 
 
@@ -50,7 +51,8 @@ class EventList:
     time : ndarray
         Event times (s since the file's MJDREF).
     meta : dict
-        OBS_ID, RA_PNT, DEC_PNT, MJDREF, TSTART, TSTOP, GTI, and the file's checksum.
+        OBS_ID, RA_PNT, DEC_PNT, MJDREF, TSTART, TSTOP, the GTIs, whether every event lies
+        in them (ALL_IN_GTI), and the file's checksum.
     vectors : ndarray, optional
         ICRS unit vectors of the events, shape (n, 3), for the fast binning.
 
@@ -81,6 +83,19 @@ class EventList:
             meta=self.meta,
             vectors=None if self.vectors is None else self.vectors[index],
         )
+
+    def in_good_time(self, bad_time_intervals: Any = None) -> EventList:
+        """The events in the run's GTIs and outside ``bad_time_intervals`` (astropy Time, n x 2).
+
+        Returns this list itself when every event is good.
+        """
+        mask = good_time_mask(self.time, self.meta, bad_time_intervals)
+        return self if mask is None else self.subset(mask)
+
+    @property
+    def gti(self) -> tuple[np.ndarray, np.ndarray]:
+        """The run's good time intervals: START and STOP, seconds since MJDREF."""
+        return np.asarray(self.meta["GTI_START"]), np.asarray(self.meta["GTI_STOP"])
 
     @property
     def pointing(self) -> SkyCoord:
@@ -133,6 +148,8 @@ def _header_meta(path: Path) -> tuple[dict[str, Any], dict[str, np.ndarray]]:
                 "DEC_OBJ": float(header.get("DEC_OBJ", np.nan)),
                 "GTI_START": [float(x) for x in gti["START"]],
                 "GTI_STOP": [float(x) for x in gti["STOP"]],
+                "TIMESYS": str(header.get("TIMESYS", "TT")),
+                "ALL_IN_GTI": bool(in_intervals(columns["TIME"], gti["START"], gti["STOP"]).all()),
                 "format": CACHE_FORMAT,
             }
     except DataError:
