@@ -44,8 +44,8 @@ def as_time_intervals(intervals: Any) -> Time | None:
         if not pairs:
             return None
         try:
-            times = Time([[Time(a), Time(b)] for a, b in pairs])
-        except (TypeError, ValueError) as exc:
+            times = Time([Time(t) for a, b in pairs for t in (a, b)]).reshape(-1, 2)
+        except (TypeError, ValueError, AttributeError) as exc:
             raise ValueError(
                 "bad_time_intervals must be (start, stop) pairs of astropy Time, e.g. "
                 "[(Time('2004-12-04T22:00'), Time('2004-12-04T22:10'))]"

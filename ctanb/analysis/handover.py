@@ -87,17 +87,26 @@ def load_observations(  # type: ignore[no-untyped-def]
 
 
 def in_good_time(observation: Any, bad_time_intervals: Any = None) -> list[Any]:
-    """The observation restricted to each of its GTIs (minus bad intervals), with gammapy."""
+    """The observation restricted to its GTIs minus bad intervals: one part per segment.
+
+    Each part is gammapy's own ``Observation.select_time`` of one good segment.
+    """
     from astropy.time import Time
 
     gti = observation.gti
-    parts = [
-        observation.select_time(Time([start, stop]))
-        for start, stop in zip(gti.time_start, gti.time_stop, strict=True)
-    ]
-    for bad in [] if bad_time_intervals is None else bad_time_intervals:
-        parts = [part.select_time(Time([bad[0], bad[1]]), inverted=True) for part in parts]
-    return parts
+    segments = list(zip(gti.time_start, gti.time_stop, strict=True))
+    for bad_start, bad_stop in [] if bad_time_intervals is None else bad_time_intervals:
+        kept = []
+        for start, stop in segments:
+            if bad_stop <= start or bad_start >= stop:
+                kept.append((start, stop))
+                continue
+            if start < bad_start:
+                kept.append((start, bad_start))
+            if bad_stop < stop:
+                kept.append((bad_stop, stop))
+        segments = kept
+    return [observation.select_time(Time([start, stop])) for start, stop in segments]
 
 
 def on_off_datasets(  # type: ignore[no-untyped-def]
