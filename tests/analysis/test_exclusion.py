@@ -91,7 +91,7 @@ def test_user_regions_and_user_masks(data_dir):
     extra = CircleSkyRegion(SkyCoord(228.0, -58.4, unit="deg"), 0.4 * u.deg)
     spectrum = extract_spectrum(files, on_region=on_region, energy_edges=EDGES, exclusion=[extra])
     mask = make_exclusion_mask(on_region.center, regions=[extra])
-    ((on, off, alpha),) = gammapy_per_run(store, obs_ids[:1], on_region, mask)
+    ((_, off, alpha),) = gammapy_per_run(store, obs_ids[:1], on_region, mask)
     np.testing.assert_array_equal(spectrum.per_run_off[0], off)
     assert spectrum.per_run_alpha[0] == pytest.approx(alpha)
     assert replay(spectrum).checksum() == spectrum.checksum()
