@@ -167,3 +167,33 @@ def test_cli_writes_a_gammapy_map(data_dir, tmp_path):
     counts = Map.read(out)
     assert counts.data.shape == (2, 40, 40)
     assert "PROVENANCE" in fits.open(out)
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("proj", ["CAR", "TAN", "SIN", "ZEA", "ARC", "STG"])
+def test_fast_projections_on_real_events_equal_gammapy(data_dir, proj):
+    """Every projection the compiled kernel bins: H.E.S.S. and CTA 1DC cubes, both frames."""
+    edges = np.geomspace(0.1, 100, 7) * u.TeV
+    hess = make_count_map(
+        [hess_file(data_dir, 23523)],
+        skydir=SkyCoord(83.633, 22.014, unit="deg"),
+        proj=proj,
+        width=5 * u.deg,
+        binsz=0.02 * u.deg,
+        energy_edges=edges,
+    )
+    expected = gammapy_counts(data_dir / "hess-dl3-dr1", [23523], hess.map.geom)
+    np.testing.assert_array_equal(hess.map.data, expected)
+    run = data_dir / "cta-1dc" / "data" / "baseline" / "gps" / "gps_baseline_110380.fits"
+    cta = make_count_map(
+        [run],
+        skydir=SkyCoord(0, -1.3, unit="deg", frame="galactic"),
+        frame="galactic",
+        proj=proj,
+        width=6 * u.deg,
+        binsz=0.03 * u.deg,
+        energy_edges=edges,
+    )
+    expected = gammapy_counts(data_dir / "cta-1dc" / "index" / "gps", [110380], cta.map.geom)
+    np.testing.assert_array_equal(cta.map.data, expected)
+    assert hess.total > 5000 and cta.total > 40000
