@@ -100,5 +100,5 @@ def test_spectrum_and_light_curve_with_safe_mask(crab_files, store):
 
 
 def test_unknown_safe_method_is_refused(crab_files):
-    with pytest.raises(ValueError, match="unknown method.*choose from"):
+    with pytest.raises(ValueError, match=r"unknown method.*choose from"):
         make_count_map(crab_files[:1], safe_mask=["aeff-maxi"])
