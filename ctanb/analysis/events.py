@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import os
 import re
+from collections import OrderedDict
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -161,25 +163,48 @@ def _header_meta(path: Path) -> tuple[dict[str, Any], dict[str, np.ndarray]]:
     return meta, columns
 
 
-def read_events(path: str | Path, cache: EventCache | None = None) -> EventList:
+#: runs whose cache entry is open (memory-mapped) in this process, most recent last
+_OPEN: OrderedDict[tuple[str, int, int, str], tuple[Path, EventList]] = OrderedDict()
+OPEN_RUNS = 1024
+
+
+def read_events(path: str | Path, cache: EventCache | str | Path | None = None) -> EventList:
     """Read one run's events, from the columnar cache when the file was read before.
 
     Parameters
     ----------
     path : str or Path
         A GADF DL3 event-list file.
-    cache : EventCache, optional
+    cache : EventCache or its folder, optional
         The cache (default: the one in ``CTANB_CACHE``).
 
     Raises
     ------
     DataError
         Naming the file and what is wrong with it.
+
+    Notes
+    -----
+    A run read before in this process, whose file (size, modification time) and cache
+    entry are unchanged, is returned from an in-process index of open entries: no
+    checksum look-up, header parse or column mapping (~1 ms a run otherwise).
     """
     path = Path(path)
-    if not path.exists():
-        raise DataError(f"{path}: no such file")
-    cache = cache or EventCache()
+    try:
+        stat = path.stat()
+    except FileNotFoundError:
+        raise DataError(f"{path}: no such file") from None
+    if isinstance(cache, EventCache):
+        where = str(cache.folder)
+    else:
+        where = str(cache) if cache is not None else os.environ.get("CTANB_CACHE", "")
+    key = (str(path), stat.st_size, stat.st_mtime_ns, where)
+    known = _OPEN.get(key)
+    if known is not None and known[0].is_dir():
+        _OPEN.move_to_end(key)
+        return known[1]
+    if not isinstance(cache, EventCache):
+        cache = EventCache(Path(cache)) if cache is not None else EventCache()
     checksum = cache.checksum(path)
     columns = cache.get(checksum, CACHED)
     meta = cache.meta(checksum) if columns is not None else None
@@ -187,7 +212,8 @@ def read_events(path: str | Path, cache: EventCache | None = None) -> EventList:
         meta, columns = _header_meta(path)
         meta["checksum"] = checksum
         cache.put(checksum, columns, meta)
-    return EventList(
+        columns = cache.get(checksum, CACHED) or columns  # mapped, as on a hit
+    events = EventList(
         obs_id=int(str(meta["OBS_ID"])),
         path=path,
         ra=columns["RA"],
@@ -197,6 +223,10 @@ def read_events(path: str | Path, cache: EventCache | None = None) -> EventList:
         meta=meta,
         vectors=columns["UVEC"],
     )
+    _OPEN[key] = (cache.entry(checksum), events)
+    if len(_OPEN) > OPEN_RUNS:
+        _OPEN.popitem(last=False)
+    return events
 
 
 def _from_folder(folder: Path) -> list[RunFile]:

@@ -99,7 +99,7 @@ def test_dask_equals_serial(data_dir):
     np.testing.assert_array_equal(serial.map.data, parallel.map.data)
     # the non-zero bins noted while binning are exactly the cube's, either way
     for product in (serial, parallel):
-        np.testing.assert_array_equal(product.occupied, np.flatnonzero(product.map.data))
+        np.testing.assert_array_equal(product.occupied_bins(), np.flatnonzero(product.map.data))
     assert serial.checksum() == parallel.checksum()
 
 
