@@ -269,8 +269,21 @@ def _bin_runs(
                     }
                 )
                 continue
+        # a few events out of good time (as past a GTI's rounded end): bin all, take those
+        # few out again (the same bins: WCSLIB's, as the kernel's), instead of copying
+        # every column of the run without them
+        good = selection.time_mask(events)
+        few_bad = (
+            good is not None
+            and binner is not None
+            and selection.safe_mask is None
+            and (len(good) - np.count_nonzero(good)) * 100 < len(good)
+        )
         try:
-            events, mask = selection.apply(events, run, geom)
+            if few_bad:
+                mask = None
+            else:
+                events, mask = selection.apply(events, run, geom, good)
         except DataError as exc:
             infos.append({"path": str(run.path), "error": str(exc)})
             continue
@@ -280,6 +293,10 @@ def _bin_runs(
         target = out if mask is None else np.zeros_like(out)
         if binner is not None:
             touched = _fast_add(events, geom, binner, target, track=True)[0]
+            if few_bad:
+                assert good is not None
+                np.add.at(out, bin_indices(events.subset(~good), geom), -1.0)
+                touched = touched[out[touched] != 0]
         else:
             flat = bin_indices(events, geom)
             target += np.bincount(flat, minlength=out.size)
@@ -580,8 +597,10 @@ def make_count_map(
         energy_edges=edges,
         healpix_nside=healpix_nside,
     )
-    settings_cache = get_settings().cache_dir
-    cache_dir = str(settings_cache / "events") if settings_cache else None
+    cache_dir = None  # here: read_events's default, CTANB_CACHE (looked up only on a miss)
+    if client is not None and client is not False:  # workers are told where it is
+        settings_cache = get_settings().cache_dir
+        cache_dir = str(settings_cache / "events") if settings_cache else None
     total, occupied, infos = _map_runs(runs, geom, cache_dir, client, selection)
     inputs_used, skipped = [], []
     for info in infos:

@@ -53,22 +53,28 @@ class EventSelection:
             "safe_mask": None if self.safe_mask is None else self.safe_mask.as_parameter(),
         }
 
-    def good_events(self, events: EventList) -> EventList:
-        """The run's events in good time (the list itself when all are)."""
+    def time_mask(self, events: EventList) -> np.ndarray | None:
+        """Which events are in good time (None: all of them)."""
         if self.apply_gti:
-            return events.in_good_time(self.bad_time_intervals)
+            return good_time_mask(events.time, events.meta, self.bad_time_intervals)
         if self.bad_time_intervals is None:
-            return events
-        mask = good_time_mask(
-            events.time, {**events.meta, "ALL_IN_GTI": True}, self.bad_time_intervals
-        )
+            return None
+        meta = {**events.meta, "ALL_IN_GTI": True}
+        return good_time_mask(events.time, meta, self.bad_time_intervals)
+
+    def good_events(self, events: EventList, mask: np.ndarray | None = None) -> EventList:
+        """The run's events in good time (the list itself when all are).
+
+        ``mask`` is :meth:`time_mask`'s answer when the caller has it already.
+        """
+        mask = self.time_mask(events) if mask is None else mask
         return events if mask is None else events.subset(mask)
 
     def apply(
-        self, events: EventList, run: RunFile, geom: Any
+        self, events: EventList, run: RunFile, geom: Any, mask: np.ndarray | None = None
     ) -> tuple[EventList, np.ndarray | None]:
         """The run's good events and its flat safe mask on ``geom`` (None: no safe mask)."""
-        events = self.good_events(events)
+        events = self.good_events(events, mask)
         if self.safe_mask is None:
             return events, None
         observation = load_observation(run.path, events.obs_id)
