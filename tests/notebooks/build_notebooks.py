@@ -292,6 +292,8 @@ significance in a 0.1° disc (as gammapy's `ExcessMapEstimator`), with FFT corre
     (
         "code",
         """\
+from astropy.coordinates import SkyCoord
+
 from ctanb.analysis import make_significance_map
 
 significance = make_significance_map(
