@@ -539,8 +539,8 @@ two_bins.to_table()""",
 ## Checks
 
 The ON counts per run are recounted from the H.E.S.S. files with astropy: events above
-1 TeV within the ON circle (`on_region` of the light curve), inside the run's GTIs. The night bins and the two
-free bins must hold the same events, regrouped.""",
+1 TeV within the ON circle (`on_region` of the light curve), inside the run's GTIs. The
+night bins and the two free bins must hold the same events, regrouped.""",
     ),
     ("code", HESS_HELPERS),
     (
