@@ -40,7 +40,13 @@ from ctanb.analysis.selection import EventSelection
 from ctanb.errors import DataError
 from ctanb.prov.record import ActivityRecord, InputFile
 
-__all__ = ["SignificanceMap", "make_significance_map", "ring_kernel", "tophat_kernel"]
+__all__ = [
+    "SignificanceMap",
+    "make_significance_map",
+    "ring_kernel",
+    "ring_significance",
+    "tophat_kernel",
+]
 
 ENTRY_POINT = "ctanb.analysis.significance:make_significance_map"
 
