@@ -55,8 +55,11 @@ def make_geom(
     data = skydir.frame.data  # the coordinates as given (SkyCoord attributes cost ~1 ms)
     if not hasattr(data, "lon"):
         data = data.represent_as("unitspherical")
+    frame_name = skydir.frame.name
+    if frame_name not in ("icrs", "galactic"):  # frames with attributes (FK5's equinox ...)
+        frame_name = repr(skydir.frame.replicate_without_data())
     key = (
-        skydir.frame.name,
+        frame_name,
         float(data.lon.deg),
         float(data.lat.deg),
         frame,
@@ -70,7 +73,7 @@ def make_geom(
     if geom is None:
         geom = _remembered_geom(key, skydir)
         if len(_GEOMS) >= 256:
-            _GEOMS.pop(next(iter(_GEOMS)))
+            _GEOMS.clear()  # (simpler than LRU, and safe with threads)
         _GEOMS[key] = geom
     return geom
 

@@ -197,3 +197,21 @@ def test_fast_projections_on_real_events_equal_gammapy(data_dir, proj):
     expected = gammapy_counts(data_dir / "cta-1dc" / "index" / "gps", [110380], cta.map.geom)
     np.testing.assert_array_equal(cta.map.data, expected)
     assert hess.total > 5000 and cta.total > 40000
+
+
+def test_geometries_are_remembered_and_counts_are_float32():
+    from astropy.coordinates import FK5
+
+    from ctanb.analysis.countmap import FLOAT32_EXACT, _counts_dtype, make_geom
+
+    crab = SkyCoord(83.633, 22.014, unit="deg")
+    assert make_geom(crab, width=2 * u.deg) is make_geom(crab, width=2 * u.deg)
+    assert make_geom(crab, width=2 * u.deg) is not make_geom(crab, width=3 * u.deg)
+    j2000, b1950 = (
+        make_geom(SkyCoord(10, 20, unit="deg", frame=FK5(equinox=e)), width=1 * u.deg)
+        for e in ("J2000", "B1950")
+    )
+    assert j2000.center_skydir.separation(b1950.center_skydir) > 0.1 * u.deg
+    # float32 counts (gammapy's dtype) unless a bin holds 2**24 or more
+    assert _counts_dtype(np.array([1.0, FLOAT32_EXACT - 1.0])).dtype == np.float32
+    assert _counts_dtype(np.array([1.0, FLOAT32_EXACT])).dtype == np.float64
