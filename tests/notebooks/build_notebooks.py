@@ -216,7 +216,9 @@ NOTEBOOKS["02_count_maps.ipynb"] = [
 
 `make_count_map` bins the events of any runs (obs_ids from the archive, files or GADF
 folders) into a gammapy `Map`: a 2D image, or a cube with `energy_edges`. The runs are
-downloaded from the archive once and cached.""",
+downloaded from the archive once and cached. Only events inside each run's good time
+intervals (GTIs) are counted; `bad_time_intervals=` leaves out more, and `safe_mask=`
+applies gammapy's safe-range methods (`aeff-max`, `edisp-bias`, `offset-max`) per run.""",
     ),
     ("code", SETUP),
     (
@@ -280,10 +282,36 @@ sky""",
     (
         "markdown",
         """\
+## Significance map
+
+`make_significance_map` estimates the background with a ring around each pixel (gammapy's
+`RingBackgroundMaker` method), leaving out the known sources of gamma-cat and the H.E.S.S.
+Galactic Plane Survey (the exclusion mask, drawn in white), and computes the Li & Ma
+significance in a 0.1° disc (as gammapy's `ExcessMapEstimator`), with FFT correlations.""",
+    ),
+    (
+        "code",
+        """\
+from astropy.coordinates import SkyCoord
+
+from ctanb.analysis import make_significance_map
+
+significance = make_significance_map(
+    crab["obs_id"], skydir=SkyCoord(83.633, 22.014, unit="deg"), width=3 * u.deg, binsz=0.04 * u.deg
+)
+peak, where = significance.peak()
+print(f"Crab: peak significance {peak:.1f} sigma at RA {where.ra.deg:.3f}, Dec {where.dec.deg:.3f}")
+show(significance.plot())""",
+    ),
+    (
+        "markdown",
+        """\
 ## Checks
 
-The total is recounted from the H.E.S.S. FITS files with astropy only: the events whose
-sky position falls in the map's pixels and whose energy is inside the energy edges.""",
+The total is recounted from the H.E.S.S. FITS files with astropy only: the events inside
+the run's GTIs whose sky position falls in the map's pixels and whose energy is inside the
+energy edges. The peak significance is recomputed with Li & Ma's formula (eq. 17) from the
+ON and OFF counts and alpha of that pixel.""",
     ),
     ("code", HESS_HELPERS),
     (
@@ -294,16 +322,36 @@ ny, nx = cube.map.data.shape[1:]
 independent = 0
 for obs_id in crab["obs_id"]:
     events = fits.getdata(hess_file(obs_id), "EVENTS")
+    gti = fits.getdata(hess_file(obs_id), "GTI")
+    good = np.zeros(len(events), dtype=bool)
+    for start, stop in zip(gti["START"], gti["STOP"]):
+        good |= (events["TIME"] >= start) & (events["TIME"] < stop)
     x, y = wcs.world_to_pixel(SkyCoord(events["RA"], events["DEC"], unit="deg"))
     inside = (x >= -0.5) & (x < nx - 0.5) & (y >= -0.5) & (y < ny - 0.5)
     in_energy = (events["ENERGY"] >= 0.5) & (events["ENERGY"] < 100)
-    independent += int(np.sum(inside & in_energy))
+    independent += int(np.sum(good & inside & in_energy))
 print("ctanb:", cube.total, " recounted from the files:", independent)""",
     ),
     (
         "code",
         """\
+image = significance.maps
+iy, ix = np.unravel_index(np.nanargmax(image["sqrt_ts"].data), image["sqrt_ts"].data.shape)
+n_on, n_off = image["counts"].data[iy, ix], image["n_off"].data[iy, ix]
+alpha = image["alpha"].data[iy, ix]
+li_ma = np.sqrt(2) * np.sqrt(
+    n_on * np.log((1 + alpha) / alpha * n_on / (n_on + n_off))
+    + n_off * np.log((1 + alpha) * n_off / (n_on + n_off))
+)
+print(f"peak {peak:.3f} sigma; Li & Ma from its counts: {li_ma:.3f} sigma")""",
+    ),
+    (
+        "code",
+        """\
 assert cube.total == independent > 1000
+assert abs(li_ma - peak) < 1e-6 * peak and peak > 20
+assert where.separation(SkyCoord(83.633, 22.014, unit="deg")) < 0.1 * u.deg
+assert not image["exclusion"].data.all()  # the Crab itself is excluded from the ring
 assert int(reread.data.sum()) == cube.total
 assert len(sky._footprints) == len(crab)
 assert sorted(str(f.obs_id) for f in cube.record.inputs) == sorted(str(o) for o in crab["obs_id"])
@@ -491,8 +539,8 @@ two_bins.to_table()""",
 ## Checks
 
 The ON counts per run are recounted from the H.E.S.S. files with astropy: events above
-1 TeV within the ON circle (`on_region` of the light curve). The night bins and the two
-free bins must hold the same events, regrouped.""",
+1 TeV within the ON circle (`on_region` of the light curve), inside the run's GTIs. The
+night bins and the two free bins must hold the same events, regrouped.""",
     ),
     ("code", HESS_HELPERS),
     (
@@ -502,11 +550,15 @@ region = per_run.record.parameters["on_region"]
 recount = {}
 for obs_id in crab["obs_id"]:
     events = fits.getdata(hess_file(obs_id), "EVENTS")
+    gti = fits.getdata(hess_file(obs_id), "GTI")  # only events in the good time count
+    good = np.zeros(len(events), dtype=bool)
+    for start, stop in zip(gti["START"], gti["STOP"]):
+        good |= (events["TIME"] >= start) & (events["TIME"] < stop)
     positions = SkyCoord(events["RA"], events["DEC"], unit="deg")
     on = (positions.separation(region.center) < region.radius) & (events["ENERGY"] >= 1) & (
         events["ENERGY"] < 100
     )
-    recount[str(obs_id)] = int(np.sum(on))
+    recount[str(obs_id)] = int(np.sum(on & good))
 table = per_run.to_table()
 nights = {int(np.floor(t - 0.5)) for t in crab["t_min"]}
 print("recounted ON per run:", recount)

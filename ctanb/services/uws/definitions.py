@@ -247,3 +247,46 @@ JOB_TYPES: dict[str, JobType] = {
         inputs=False,
     ),
 }
+
+
+def _significance() -> JobType:
+    """The ``significance`` job type (ring background, Li & Ma; see ctanb.analysis)."""
+
+    def angle(name: str, text: str, default: str, low: float, high: float) -> Parameter:
+        return Parameter(name, "float", text, "deg", default, minimum=low, maximum=high)
+
+    return JobType(
+        "significance",
+        "Excess and Li & Ma significance maps with the ring background",
+        _inputs()
+        + _GEOMETRY[:4]
+        + (
+            Parameter("frame", "str", "coordinate frame", "", "icrs", ("icrs", "galactic")),
+            Parameter("e_min", "float", "lowest energy", "TeV", "0.5", minimum=0.001),
+            Parameter("e_max", "float", "highest energy", "TeV", "100", minimum=0.001),
+            angle("r_in", "inner radius of the background ring", "0.5", 0.01, 10),
+            angle("ring_width", "width of the background ring", "0.3", 0.01, 10),
+            angle("correlation_radius", "radius of the ON disc", "0.1", 0.005, 2),
+            angle("offset_max", "largest offset from each run's pointing", "2.5", 0.1, 10),
+            Parameter(
+                "exclusion",
+                "str",
+                "exclusion mask: gamma-cat and HGPS sources, or none",
+                "",
+                "catalogs",
+                ("catalogs", "none"),
+            ),
+            Parameter(
+                "safe_mask",
+                "str",
+                "gammapy SafeMaskMaker methods per run, besides offset-max",
+                "",
+                "none",
+                ("none", "aeff-default", "aeff-max", "edisp-bias", "aeff-max,edisp-bias"),
+            ),
+        ),
+        "ctanb.analysis.significance_job:run_significance",
+    )
+
+
+JOB_TYPES["significance"] = _significance()
