@@ -15,6 +15,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 
 from fastapi import HTTPException, Request
+from starlette.concurrency import run_in_threadpool
 
 from ctanb.services.store import Store
 
@@ -55,7 +56,7 @@ def create_token(store: Store, name: str, groups: Iterable[str] = ()) -> str:
 
 def lookup_token(store: Store, token: str) -> Identity | None:
     """Return the identity of a local API token, or None if it is unknown."""
-    with store.connect() as conn:
+    with store.connection() as conn:  # pooled: a new connection per request costs a fork
         row = conn.execute(
             "SELECT name, groups FROM archive.api_token WHERE token_sha256 = %s", (_hash(token),)
         ).fetchone()
@@ -91,7 +92,7 @@ async def get_identity(request: Request) -> Identity:
             ) from exc
         if identity is not None:
             return identity
-    identity = lookup_token(state.store, token)
+    identity = await run_in_threadpool(lookup_token, state.store, token)  # off the event loop
     if identity is None:
         raise HTTPException(
             status_code=401,

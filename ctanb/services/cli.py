@@ -44,6 +44,13 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         help=f"port (default {DEFAULT_SERVICE_PORT})",
     )
     serve.add_argument("--log-level", default="warning")
+    serve.add_argument(
+        "--workers",
+        type=int,
+        default=1,
+        help="service processes sharing the port (default 1); jobs live in the store, so any "
+        "process answers for any job",
+    )
     serve.set_defaults(func=_serve)
 
     token = subparsers.add_parser("token", help="create a local API token for a user")
@@ -103,6 +110,23 @@ def _ingest(args: argparse.Namespace) -> int:
 def _serve(args: argparse.Namespace) -> int:
     import uvicorn
 
+    if args.workers < 1:
+        print("ctanb serve: --workers must be at least 1", file=sys.stderr)
+        return 2
+    if args.workers > 1:
+        from ctanb.services.store import Store
+
+        Store.open(get_settings())  # start and initialise the store once, before the workers
+        uvicorn.run(
+            "ctanb.services.app:create_app",
+            factory=True,
+            workers=args.workers,
+            host=args.host,
+            port=args.port,
+            log_level=args.log_level,
+            proxy_headers=True,
+        )
+        return 0
     from ctanb.services.app import create_app
 
     app = create_app()

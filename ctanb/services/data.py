@@ -8,6 +8,7 @@ from xml.sax.saxutils import escape
 
 from fastapi import APIRouter, Depends, HTTPException, Request
 from fastapi.responses import FileResponse, Response
+from starlette.concurrency import run_in_threadpool
 
 from ctanb.services.auth import Identity, get_identity
 from ctanb.services.store import Store
@@ -23,7 +24,7 @@ def visible_file(store: Store, collection: str, obs_id: str, groups: frozenset[s
     Visibility is decided by the row-level security policy (as the read-only role with the
     caller's groups); a row the caller may not see is reported as not found.
     """
-    with store.connect() as conn:
+    with store.connection() as conn:
         with store.reader(conn, groups) as cur:
             visible = cur.execute(
                 "SELECT 1 FROM ivoa.obscore WHERE obs_collection = %s AND obs_id = %s",
@@ -53,7 +54,9 @@ async def download(
     identity: Annotated[Identity, Depends(get_identity)],
 ) -> FileResponse:
     """Return the event-list file of one observation (FITS)."""
-    path = visible_file(request.app.state.store, collection, obs_id, identity.groups)
+    path = await run_in_threadpool(
+        visible_file, request.app.state.store, collection, obs_id, identity.groups
+    )
     return FileResponse(path, media_type="application/fits", filename=path.name)
 
 

@@ -60,6 +60,7 @@ ACTIVE = ("QUEUED", "EXECUTING")
 DEFAULT_DURATION_S = 600
 MAX_DURATION_S = 3600
 RETENTION = timedelta(days=7)
+INSTANCE_LOCK = 724002  # advisory lock held (shared) by every running service process
 
 
 class JobNotFoundError(LookupError):
@@ -88,18 +89,32 @@ class JobService:
         self._dask_lock = threading.Lock()
         self._futures: dict[str, Any] = {}
         self._janitor: asyncio.Task[None] | None = None
+        self._instance: Any = None  # connection holding the shared instance lock
 
     # -------------------------------------------------------------- life cycle
     async def start(self) -> None:
         """Create the table, settle jobs left by a previous run, start the janitor."""
         self.loop = asyncio.get_running_loop()
         self.results_dir.mkdir(parents=True, exist_ok=True)
+        # Several service processes (`ctanb serve --workers N`, or several hosts) share the
+        # jobs: each holds a shared advisory lock while it runs, and only a process that
+        # finds no other one running settles the jobs left EXECUTING by a previous run.
+        self._instance = self.store.connect(autocommit=True)
+        alone = self._instance.execute(
+            "SELECT pg_try_advisory_lock(%s)", (INSTANCE_LOCK,)
+        ).fetchone()
         with self.store.connection() as conn:
+            conn.execute("SELECT pg_advisory_xact_lock(724001)")  # one DDL writer at a time
             conn.execute(JOBS_SQL)
-            conn.execute(
-                "UPDATE uws.job SET phase = 'ERROR', ended = now(), error = 'the service "
-                "restarted while this job ran: submit it again' WHERE phase = 'EXECUTING'"
-            )
+            if alone and alone[0]:
+                conn.execute(
+                    "UPDATE uws.job SET phase = 'ERROR', ended = now(), error = 'the service "
+                    "restarted while this job ran: submit it again' WHERE phase = 'EXECUTING'"
+                )
+        if alone and alone[0]:
+            self._instance.execute("SELECT pg_advisory_unlock(%s)", (INSTANCE_LOCK,))
+        self._instance.execute("SELECT pg_advisory_lock_shared(%s)", (INSTANCE_LOCK,))
+        with self.store.connection() as conn:
             queued = conn.execute(
                 "SELECT job_id FROM uws.job WHERE phase = 'QUEUED' ORDER BY created"
             ).fetchall()
@@ -115,6 +130,9 @@ class JobService:
         if self._dask is not None:
             with contextlib.suppress(Exception):
                 self._dask.close()
+        if self._instance is not None:
+            with contextlib.suppress(Exception):
+                self._instance.close()
 
     def notify(self) -> None:
         """Wake every WAIT (thread-safe)."""
