@@ -390,6 +390,10 @@ class JobService:
     ) -> list[tuple[str, str, str]]:
         typed = JOB_TYPES[job_type].check(params)
         files = self._files(typed, groups)
+        if self.settings.dask_scheduler:  # workers elsewhere: runs fetched by URL, bytes back
+            return self._run_elsewhere(
+                job_id, JOB_TYPES[job_type].runner, files, typed, groups, duration, workdir
+            )
         module, _, name = JOB_TYPES[job_type].runner.partition(":")
         function = getattr(importlib.import_module(module), name)
         future: Future[Any] | Any = self.dask().submit(
@@ -398,6 +402,32 @@ class JobService:
         self._futures[job_id] = future
         try:
             return list(future.result(timeout=duration))
+        except TimeoutError:
+            future.cancel()
+            raise
+
+    def _run_elsewhere(
+        self,
+        job_id: str,
+        runner: str,
+        files: list[dict[str, Any]],
+        typed: dict[str, Any],
+        groups: frozenset[str],
+        duration: int,
+        workdir: Path,
+    ) -> list[tuple[str, str, str]]:
+        """Run on workers that share no folder: see :mod:`ctanb.services.workers`."""
+        from ctanb.services.jobtoken import mint_job_token
+        from ctanb.services.workers import run_elsewhere, write_results
+
+        token = mint_job_token(self.settings, job_id, groups, lifetime_s=duration + 60)
+        runs = [{k: v for k, v in f.items() if k != "path"} for f in files]  # no server paths
+        future = self.dask().submit(
+            run_elsewhere, runner, runs, typed, token, pure=False, key=f"uws-{job_id}"
+        )
+        self._futures[job_id] = future
+        try:
+            return write_results(future.result(timeout=duration), workdir)
         except TimeoutError:
             future.cancel()
             raise
