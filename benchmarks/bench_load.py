@@ -12,7 +12,7 @@ Closed-loop users without think time (``--think 0``, the default) measure capaci
 with think time measure latency at a given offered load.
 
     python benchmarks/bench_load.py [--users 10 50 100] [--seconds 10] [--workers 1 2]
-                                    [--think 0] [--no-jobs]
+                                    [--think 0] [--steps cone obscore download job]
 """
 
 from __future__ import annotations
@@ -25,6 +25,7 @@ import statistics
 import time
 from collections.abc import Sequence
 from dataclasses import dataclass, field
+from pathlib import Path
 
 import httpx
 
@@ -50,6 +51,7 @@ class Level:
     errors: dict[str, list[str]] = field(default_factory=lambda: {e: [] for e in ENDPOINTS})
     workflows: int = 0
     elapsed: float = 0.0
+    version: str = "this"
 
     @property
     def requests(self) -> int:
@@ -78,7 +80,7 @@ class Level:
             if n == 0 and not self.errors[endpoint]:
                 continue
             out.append(
-                f"| {self.workers} | {self.users} | {endpoint} | {n} | "
+                f"| {self.version} | {self.workers} | {self.users} | {endpoint} | {n} | "
                 f"{self.percentile(endpoint, 50):.0f} | {self.percentile(endpoint, 95):.0f} | "
                 f"{len(self.errors[endpoint])} |"
             )
@@ -87,7 +89,7 @@ class Level:
     def summary(self) -> str:
         """One line: throughput and errors."""
         return (
-            f"workers={self.workers} users={self.users} think={self.think:g}s: "
+            f"{self.version}: workers={self.workers} users={self.users} think={self.think:g}s: "
             f"{self.requests / self.elapsed:.0f} req/s, {self.workflows / self.elapsed:.1f} "
             f"workflows/s, {self.error_count} errors in {self.elapsed:.1f} s"
         )
@@ -169,7 +171,7 @@ async def _user(
     token: str,
     obs_ids: Sequence[tuple[str, str]],
     deadline: float,
-    jobs: bool,
+    steps: frozenset[str],
     seed: int,
 ) -> None:
     rng = random.Random(seed)
@@ -183,19 +185,21 @@ async def _user(
             " 1.0))"
         )
         obscore = OBSCORE.format(t_min=53000 + rng.random() * 500)
-        steps = [
+        queries = [
             ("cone", {"LANG": "ADQL", "QUERY": cone}),
             ("obscore", {"LANG": "ADQL", "QUERY": obscore}),
         ]
-        for endpoint, params in steps:
-            call = client.get(f"{base}/tap/sync", params=params, headers=headers)
-            await _timed(level, endpoint, call, _votable)
-            await asyncio.sleep(level.think)
+        for endpoint, params in queries:
+            if endpoint in steps:
+                call = client.get(f"{base}/tap/sync", params=params, headers=headers)
+                await _timed(level, endpoint, call, _votable)
+                await asyncio.sleep(level.think)
         collection, obs_id = rng.choice(obs_ids)
-        call = client.get(f"{base}/data/{collection}/{obs_id}", headers=headers)
-        await _timed(level, "download", call, _fits)
-        await asyncio.sleep(level.think)
-        if jobs:
+        if "download" in steps:
+            call = client.get(f"{base}/data/{collection}/{obs_id}", headers=headers)
+            await _timed(level, "download", call, _fits)
+            await asyncio.sleep(level.think)
+        if "job" in steps:
             await _job(level, client, base, headers, obs_id)
             await asyncio.sleep(level.think)
         level.workflows += 1
@@ -210,7 +214,7 @@ async def run_level(
     seconds: float,
     think: float = 0.0,
     workers: int = 1,
-    jobs: bool = True,
+    steps: Sequence[str] = ENDPOINTS,
 ) -> Level:
     """Run ``users`` simulated users for ``seconds`` against the service at ``base``.
 
@@ -226,10 +230,14 @@ async def run_level(
         Concurrent users, duration of the level, pause between steps (s).
     workers : int
         Service processes (only recorded).
-    jobs : bool
-        Whether the workflow ends with a count-map job.
+    steps : sequence of str
+        The workflow's steps to run (default all: cone, obscore, download, job).
     """
     level = Level(users, workers, seconds, think)
+    chosen = frozenset(steps)
+    unknown = chosen - set(ENDPOINTS)
+    if unknown:
+        raise ValueError(f"unknown steps {sorted(unknown)}: choose among {', '.join(ENDPOINTS)}")
     limits = httpx.Limits(max_connections=users, max_keepalive_connections=users)
     timeout = httpx.Timeout(60.0)
     async with httpx.AsyncClient(limits=limits, timeout=timeout) as client:
@@ -237,7 +245,7 @@ async def run_level(
         deadline = started + seconds
         await asyncio.gather(
             *(
-                _user(level, client, base, tokens[i % len(tokens)], obs_ids, deadline, jobs, i)
+                _user(level, client, base, tokens[i % len(tokens)], obs_ids, deadline, chosen, i)
                 for i in range(users)
             )
         )
@@ -247,8 +255,8 @@ async def run_level(
 
 def print_levels(levels: Sequence[Level]) -> None:
     """Print the levels as one Markdown table and a throughput line each."""
-    print("| service processes | users | endpoint | requests | p50 ms | p95 ms | errors |")
-    print("| --- | --- | --- | --- | --- | --- | --- |")
+    print("| version | processes | users | endpoint | requests | p50 ms | p95 ms | errors |")
+    print("| --- | --- | --- | --- | --- | --- | --- | --- |")
     for level in levels:
         for row in level.rows():
             print(row)
@@ -272,7 +280,15 @@ def main() -> None:
     parser.add_argument("--seconds", type=float, default=10.0, help="duration of each level")
     parser.add_argument("--workers", type=int, nargs="+", default=[1, 2])
     parser.add_argument("--think", type=float, nargs="+", default=[0.0])
-    parser.add_argument("--no-jobs", action="store_true", help="leave the count-map job out")
+    parser.add_argument(
+        "--baseline",
+        type=Path,
+        help="a source tree of another ctanb version (e.g. `git archive 661d142 | tar -x -C DIR`): "
+        "each level also runs against a service of that version, in the same run",
+    )
+    parser.add_argument(
+        "--steps", nargs="+", default=list(ENDPOINTS), choices=ENDPOINTS, help="workflow steps"
+    )
     args = parser.parse_args()
 
     home = private_home("ctanb-bench-load-")
@@ -291,29 +307,38 @@ def main() -> None:
                 )
             ]
         levels = []
+        versions = [("this", {})]
+        if args.baseline:
+            versions.append(
+                ("baseline", {"PYTHONPATH": str(args.baseline.resolve()), "PYTHONSAFEPATH": "1"})
+            )
         for workers in args.workers:
-            service = ServiceProcess(settings, workers=workers).start()
-            try:
-                # warm-up: caches, the dask cluster of each process, the connection pools
-                asyncio.run(run_level(service.url, tokens, obs_ids, users=4 * workers, seconds=3))
-                for think in args.think:
-                    for users in args.users:
-                        level = asyncio.run(
-                            run_level(
-                                service.url,
-                                tokens,
-                                obs_ids,
-                                users=users,
-                                seconds=args.seconds,
-                                think=think,
-                                workers=workers,
-                                jobs=not args.no_jobs,
+            for version, env in versions:
+                service = ServiceProcess(settings, extra_env=env, workers=workers).start()
+                try:
+                    # warm-up: caches, the dask cluster of each process, the connection pools
+                    asyncio.run(
+                        run_level(service.url, tokens, obs_ids, users=4 * workers, seconds=3)
+                    )
+                    for think in args.think:
+                        for users in args.users:
+                            level = asyncio.run(
+                                run_level(
+                                    service.url,
+                                    tokens,
+                                    obs_ids,
+                                    users=users,
+                                    seconds=args.seconds,
+                                    think=think,
+                                    workers=workers,
+                                    steps=args.steps,
+                                )
                             )
-                        )
-                        print(level.summary(), flush=True)
-                        levels.append(level)
-            finally:
-                service.stop()
+                            level.version = version
+                            print(level.summary(), flush=True)
+                            levels.append(level)
+                finally:
+                    service.stop()
         print()
         print_levels(levels)
     finally:

@@ -90,7 +90,7 @@ class ServiceProcess:
             [
                 sys.executable,
                 *("-m", "ctanb.cli", "serve", "--port", str(self.port)),
-                *("--workers", str(self.workers)),
+                *(("--workers", str(self.workers)) if self.workers != 1 else ()),
             ],
             env=env,
             stdout=log,
