@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 from typing import Annotated
 from xml.sax.saxutils import escape
@@ -18,6 +19,17 @@ __all__ = ["router", "visible_file"]
 
 router = APIRouter(tags=["data"])
 
+# Collections and obs_ids are short printable names; anything else (NUL bytes, slashes,
+# control characters, kilobytes of text) is refused before it reaches the store.
+_NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9._+:-]{0,127}")
+
+
+def _check_name(kind: str, value: str) -> None:
+    if not _NAME.fullmatch(value):
+        raise HTTPException(
+            404, f"no {kind} named {value[:64]!r}: {kind}s are letters, digits and . _ + : -"
+        )
+
 
 def visible_file(store: Store, collection: str, obs_id: str, groups: frozenset[str]) -> Path:
     """Return the event file of an observation the caller may read.
@@ -25,16 +37,18 @@ def visible_file(store: Store, collection: str, obs_id: str, groups: frozenset[s
     Visibility is decided by the row-level security policy (as the read-only role with the
     caller's groups); a row the caller may not see is reported as not found.
     """
+    _check_name("collection", collection)
+    _check_name("observation", obs_id)
+    with store.reader(groups) as cur:
+        visible = cur.execute(
+            "SELECT 1 FROM ivoa.obscore WHERE obs_collection = %s AND obs_id = %s",
+            (collection, obs_id),
+        ).fetchone()
+    if not visible:
+        raise HTTPException(
+            404, f"no observation {obs_id} in collection {collection} that you may read"
+        )
     with store.connection() as conn:
-        with store.reader(conn, groups) as cur:
-            visible = cur.execute(
-                "SELECT 1 FROM ivoa.obscore WHERE obs_collection = %s AND obs_id = %s",
-                (collection, obs_id),
-            ).fetchone()
-        if not visible:
-            raise HTTPException(
-                404, f"no observation {obs_id} in collection {collection} that you may read"
-            )
         row = conn.execute(
             "SELECT file_path FROM archive.observation WHERE obs_collection = %s AND obs_id = %s",
             (collection, obs_id),
@@ -75,15 +89,26 @@ async def download(
     Rights are checked on every request; a client holding the file already sends its
     ``ETag`` in ``If-None-Match`` and gets ``304 Not Modified`` (dask workers' caches).
     """
-    path = await run_in_threadpool(
-        visible_file, request.app.state.store, collection, obs_id, identity.groups
-    )
+    store = request.app.state.store
+    path = await run_in_threadpool(visible_file, store, collection, obs_id, identity.groups)
     response = FileResponse(
         path, media_type="application/fits", filename=path.name, stat_result=path.stat()
     )
     if request.headers.get("if-none-match") == response.headers["etag"]:
         return Response(status_code=304, headers={"etag": response.headers["etag"]})
     return response
+
+
+def _datalink_row(
+    store: Store, collection: str, obs_id: str, groups: frozenset[str]
+) -> tuple[str, str, int] | None:
+    with store.reader(groups) as cur:
+        row = cur.execute(
+            "SELECT obs_collection, obs_id, access_estsize FROM ivoa.obscore "
+            "WHERE lower(obs_collection) = %s AND obs_id = %s",
+            (collection.lower(), obs_id),
+        ).fetchone()
+    return (str(row[0]), str(row[1]), int(row[2] or 0)) if row else None
 
 
 @router.get("/datalink")
@@ -96,12 +121,9 @@ async def datalink(
     did = ID
     collection, _, obs_id = did.removeprefix("ivo://ctanb/").partition("?")
     store: Store = request.app.state.store
-    with store.connect() as conn, store.reader(conn, identity.groups) as cur:
-        row = cur.execute(
-            "SELECT obs_collection, obs_id, access_estsize FROM ivoa.obscore "
-            "WHERE lower(obs_collection) = %s AND obs_id = %s",
-            (collection.lower(), obs_id),
-        ).fetchone()
+    row = None
+    if _NAME.fullmatch(collection) and _NAME.fullmatch(obs_id):
+        row = await run_in_threadpool(_datalink_row, store, collection, obs_id, identity.groups)
     base = str(request.base_url).rstrip("/")
     rows = ""
     if row:

@@ -64,10 +64,10 @@ def test_every_database_type_written_as_before(store):
         "'<a & b>' AS txt, 'NaN'::float8 AS nan, t_min::numeric AS num "
         "FROM ivoa.obscore ORDER BY obs_id LIMIT 6"
     )
-    with store.connection() as conn, store.reader(conn) as cur:
+    with store.reader() as cur:
         cur.execute(sql)
         names = [d.name for d in cur.description]
-        types = _type_names(conn, [d.type_code for d in cur.description])
+        types = _type_names(cur.connection, [d.type_code for d in cur.description])
         rows = cur.fetchall()
     result = results.QueryResult(names, types, rows)
     assert {"bool", "int4", "float8", "numeric", "spoint", "text"} <= set(types)
