@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import importlib.util
+import sys
 from pathlib import Path
 
 import pytest
@@ -28,6 +29,7 @@ def bench():
     spec = importlib.util.spec_from_file_location("bench_load", BENCH)
     assert spec and spec.loader
     module = importlib.util.module_from_spec(spec)
+    sys.modules["bench_load"] = module  # its dataclasses look their module up by name
     spec.loader.exec_module(module)
     return module
 
@@ -54,7 +56,8 @@ def _check(level, endpoints) -> None:
     for endpoint in endpoints:
         assert level.samples[endpoint], f"no {endpoint} request answered"
         assert level.percentile(endpoint, 95) >= level.percentile(endpoint, 50) > 0
-    assert level.workflows >= 5 and level.requests >= 4 * 5
+    assert level.workflows >= level.users  # every user went through the workflow at least once
+    assert level.requests >= level.workflows * len(endpoints)
 
 
 def test_five_users_run_the_workflow_without_error(bench, archive_url, tokens):
