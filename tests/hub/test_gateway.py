@@ -13,6 +13,7 @@ import json
 import time
 
 import pytest
+from hub.test_config import HUB_CONFIG, assert_known_traits, load
 from hub.test_login import run_cell
 
 pytestmark = pytest.mark.hub
@@ -77,13 +78,18 @@ def test_a_notebook_makes_a_count_map_on_its_gateway_cluster(hub, crab_files):
     assert result["tasks"] > 0 and result["on_gateway_workers"]
     assert result["equal"] and result["total"] > 1000
 
-    # the cluster is erin's: the gateway lists it to her token, not to another user's, and a
-    # token without access to the gateway service is refused
-    mine = Gateway(hub.gateway_url, auth=JupyterHubAuth(hub.token_for(USER, ["self"])))
-    other = Gateway(hub.gateway_url, auth=JupyterHubAuth(hub.token_for("frank", ["self"])))
+    # clusters are per user: erin's is listed to her token, not to another user's, and a
+    # token without access to the gateway service is refused (the notebook's cluster went
+    # with its kernel: start one from here)
+    access = ["access:services!service=dask-gateway"]
+    mine = Gateway(hub.gateway_url, auth=JupyterHubAuth(hub.token_for(USER, access)))
+    other = Gateway(hub.gateway_url, auth=JupyterHubAuth(hub.token_for("frank", access)))
     try:
-        assert result["cluster"] in [c.name for c in mine.list_clusters()]
+        cluster = mine.new_cluster(shutdown_on_close=False)
+        assert [c.name for c in mine.list_clusters()] == [cluster.name]
         assert other.list_clusters() == []
+        with pytest.raises(Exception, match=r"403|Forbidden|not found"):
+            other.connect(cluster.name)
         no_access = hub.token_for("frank", ["read:users:name!user"])
         with pytest.raises(Exception, match=r"403|401|Forbidden|Unauthorized"):
             Gateway(hub.gateway_url, auth=JupyterHubAuth(no_access)).list_clusters()
@@ -117,7 +123,6 @@ GATEWAY_CHART_KEYS = {
 def test_gateway_config_and_helm_values(monkeypatch, tmp_path):
     """The hub registers dask-gateway, gives users' tokens access to it, and the values fit."""
     import yaml
-    from hub.test_config import HUB_CONFIG, assert_known_traits, load
     from traitlets.config.loader import PyFileConfigLoader
 
     config = load(monkeypatch, tmp_path, AUTH="dev", DASK_GATEWAY="1")
