@@ -19,6 +19,7 @@ from dataclasses import dataclass
 import psycopg
 from psycopg import sql
 
+from ctanb.services import store as _store
 from ctanb.services.store import READER_ROLE, Store
 
 __all__ = ["Finding", "check", "report"]
@@ -31,10 +32,7 @@ SESSION_FUNCTIONS = (
     "pg_catalog.pg_cancel_backend(integer)",
     "pg_catalog.pg_stat_get_activity(integer)",
 )
-READER_SETTINGS = {
-    "default_transaction_read_only": "on",
-    "search_path": "ivoa, cta, tap_schema, public",
-}
+READER_SETTINGS = {**_store.READER_SETTINGS, "search_path": "ivoa, cta, tap_schema, public"}
 
 
 @dataclass(frozen=True)

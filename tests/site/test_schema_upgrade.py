@@ -127,6 +127,7 @@ def _ctanb(conninfo: str, *args: str) -> subprocess.CompletedProcess[str]:
 
 
 def test_a_661d142_store_upgrades_with_nothing_lost(old_store, ctanb_settings):
+    from ctanb.services.auth import Identity
     from ctanb.services.tap import run_query
     from ctanb.services.tokens import find_token
     from ctanb.services.uws.service import JobService
@@ -163,7 +164,8 @@ def test_a_661d142_store_upgrades_with_nothing_lost(old_store, ctanb_settings):
         assert token is not None and token.state == "active"
         assert (token.name, sorted(token.groups)) == ("olga", ["cta-consortium"])
         jobs = JobService(upgraded, ctanb_settings)
-        assert jobs.job("oldjob0000000001", "olga")["phase"] == "COMPLETED"
+        olga = Identity("olga", frozenset({"cta-consortium"}))
+        assert jobs.job("oldjob0000000001", olga)["phase"] == "COMPLETED"
         # row-level security holds on the upgraded store, through its reader connections
         query = f"SELECT obs_id FROM ivoa.obscore WHERE obs_id IN ('{CTA_RUN}', '23523')"
         anonymous = run_query(upgraded, query).rows

@@ -78,6 +78,7 @@ def test_db_init_reports_what_the_dba_must_do_and_rls_holds(site_server, tmp_pat
     first = _db_init(site_server, tmp_path)
     assert first.returncode == 1, first.stdout + first.stderr
     report = first.stdout
+    print(report)  # shown with -rP: what a DBA gets
     assert "schema applied to database ctanb" in report
     assert f"role {READER_ROLE} does not exist" in report
     assert "set_config(text, text, boolean)" in report and "ctanb.groups" in report
