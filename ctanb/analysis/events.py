@@ -22,7 +22,7 @@ from ctanb.analysis.gti import good_time_mask, in_intervals
 from ctanb.config import get_settings
 from ctanb.errors import DataError
 
-__all__ = ["EventList", "RunFile", "expand_inputs", "read_events"]
+__all__ = ["EventList", "RunFile", "expand_inputs", "fetch_run", "read_events"]
 
 COLUMNS = ("RA", "DEC", "ENERGY", "TIME")  # read from the file
 CACHED = (*COLUMNS, "UVEC")  # kept in the cache: the file's columns and the unit vectors
@@ -246,6 +246,45 @@ def _from_folder(folder: Path) -> list[RunFile]:
                 path = hits[0] if hits else path
             runs.append(RunFile(path, int(row["OBS_ID"])))
     return runs
+
+
+def fetch_run(url: str, token: str, folder: Path | None = None) -> Path:
+    """Download a run from its archive data URL once, and check the right to it every time.
+
+    The file is kept in ``<CTANB_CACHE>/downloads`` with the server's ETag; later calls send
+    that ETag (``If-None-Match``) with the token, so the archive checks the token's rights on
+    every call and sends the bytes only when the file changed.
+
+    Raises
+    ------
+    DataError
+        When the archive refuses (not the token's to read, expired token) or fails.
+    """
+    import httpx
+
+    match = DATA_URL.fullmatch(url)
+    if match is None:
+        raise DataError(f"{url}: not an archive data URL (<archive>/data/<collection>/<obs_id>)")
+    folder = folder or Path(get_settings().cache_dir or ".") / "downloads"
+    folder.mkdir(parents=True, exist_ok=True)
+    target = folder / f"{match['collection']}_{match['obs_id']}.fits"
+    etag_file = target.with_name(target.name + ".etag")
+    headers = {"Authorization": f"Bearer {token}"}
+    if target.exists() and etag_file.exists():
+        headers["If-None-Match"] = etag_file.read_text()
+    response = httpx.get(url, headers=headers, timeout=120)
+    if response.status_code == 304:
+        return target
+    if response.status_code != 200:
+        raise DataError(
+            f"obs_id {match['obs_id']}: the archive refused {url} ({response.status_code}: "
+            f"{response.text[:200]})"
+        )
+    tmp = target.with_name(f"{target.name}.{os.getpid()}.part")
+    tmp.write_bytes(response.content)
+    tmp.replace(target)
+    etag_file.write_text(response.headers.get("etag", ""))
+    return target
 
 
 def _from_archive(
