@@ -73,8 +73,8 @@ def _components(catalogue: Catalogue, source_catalogue: Any) -> Iterator[tuple[s
         return
     table = source_catalogue.table
     for suffix, which in (("", "Model_a"), ("_b", "Model_b")):
-        ra = np.ma.filled(np.ma.asarray(table[f"RAJ2000{suffix}"], dtype=float), np.nan)
-        dec = np.ma.filled(np.ma.asarray(table[f"DECJ2000{suffix}"], dtype=float), np.nan)
+        ra: np.ndarray = np.ma.filled(np.ma.asarray(table[f"RAJ2000{suffix}"], float), np.nan)
+        dec: np.ndarray = np.ma.filled(np.ma.asarray(table[f"DECJ2000{suffix}"], float), np.nan)
         # each row names its detector in Model_a / Model_b: KM2A or WCDA
         yield which, SkyCoord(ra * u.deg, dec * u.deg, frame="fk5").icrs
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from xml.sax.saxutils import escape, quoteattr
 
-from ctanb.services import obscore
+from ctanb.services import obscore, provtap
 from ctanb.services.tap_schema import (
     FOREIGN_KEYS,
     PUBLISHED_TABLES,
@@ -139,8 +139,9 @@ def tableset() -> str:
                 f'<table type="{"view" if schema != "tap_schema" else "output"}">'
                 f"<name>{table}</name><description>{escape(text)}</description>"
             )
-            if table in (obscore.TABLE, obscore.VIEW):
-                for c in obscore.COLUMNS:
+            described = provtap.COLUMNS.get(table)
+            if table in (obscore.TABLE, obscore.VIEW) or described:
+                for c in described or obscore.COLUMNS:
                     body.append(
                         _column_xml(
                             c.name,
