@@ -24,8 +24,10 @@ from __future__ import annotations
 
 import dataclasses
 import uuid
+from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime
+from pathlib import Path
 from typing import Any
 
 import psycopg
@@ -52,6 +54,7 @@ __all__ = [
     "delete_records",
     "grant_reader",
     "record_document",
+    "record_job",
 ]
 
 SCHEMA = "provenance"
@@ -413,6 +416,32 @@ def record_document(
                 statement, [[row.get(c) for c in own] + list(extra.values()) for row in table_rows]
             )
     return record_id
+
+
+def record_job(store: Any, job_id: str, workdir: Path, groups: Iterable[str]) -> str | None:
+    """Record the provenance a UWS job wrote (``provenance.json``), readable by its groups.
+
+    A job's provenance is proprietary to the owner's groups, with no release date (a job
+    of a user in no group is recorded but shown to nobody). Returns the record id, or None
+    for a job without provenance (a TAP query).
+    """
+    from ctanb.prov.document import Provenance
+
+    path = workdir / "provenance.json"
+    if not path.exists():
+        return None
+    doc = Provenance()
+    doc.update(ProvDocument.deserialize(content=path.read_text(), format="json"))
+    products = [
+        str(r.identifier)
+        for r in doc.get_records()
+        if r.is_element() and str(r.identifier).startswith("ctanb:product/")
+    ]
+    annotate = {p: {"location": f"uws:{job_id}"} for p in products}
+    with store.connect() as conn, conn.transaction():
+        return record_document(
+            conn, doc, Rights("proprietary", tuple(sorted(groups))), annotate=annotate
+        )
 
 
 def delete_records(conn: psycopg.Connection, record_ids: list[str]) -> None:

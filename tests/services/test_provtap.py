@@ -1,0 +1,109 @@
+"""ProvTAP: a finished UWS job's provenance is in the provenance schema, for its groups only."""
+
+from __future__ import annotations
+
+import io
+
+import httpx
+import pytest
+import pyvo
+import requests
+from prov.model import ProvDocument
+
+from ctanb.jobs import JobClient
+
+pytestmark = pytest.mark.slow
+
+CRAB = ["23523", "23526"]
+
+
+def tap(tap_url, token=None):
+    session = requests.Session()
+    if token:
+        session.headers["Authorization"] = f"Bearer {token}"
+    return pyvo.dal.TAPService(tap_url, session=session)
+
+
+def test_a_job_writes_its_provenance_into_provtap(archive_url, tap_url, tokens):
+    alice = JobClient(archive_url, token=tokens["alice"])
+    job = alice.wait(alice.submit("spectrum", obs_ids=CRAB, energy_edges=[0.5, 5, 100]))
+    document = ProvDocument.deserialize(
+        content=alice.fetch(job, "provjson").decode(), format="json"
+    )
+    product = next(
+        str(r.identifier)
+        for r in document.get_records()
+        if r.is_element() and str(r.identifier).startswith("ctanb:product/")
+    )
+    # the provenance the job wrote, as ADQL finds it: what the product was derived from
+    query = (
+        "SELECT run.obs_id, us.role, act.name, act.entry_point FROM provenance.wasgeneratedby "
+        "AS gen JOIN provenance.activity AS act ON act.id = gen.activity_id "
+        "JOIN provenance.used AS us ON us.activity_id = gen.activity_id "
+        "JOIN provenance.entity AS run ON run.id = us.entity_id "
+        f"WHERE gen.entity_id = '{product}' AND us.role = 'events'"
+    )
+    rows = tap(tap_url, tokens["alice"]).run_sync(query).to_table()
+    assert sorted(str(o) for o in rows["obs_id"]) == CRAB
+    assert set(rows["entry_point"]) == {"ctanb.analysis.spectrum:extract_spectrum"}
+    parameters = (
+        tap(tap_url, tokens["alice"])
+        .run_sync(
+            "SELECT par.name, par.parameter_value, par.parameter_unit FROM provenance.parameter "
+            "AS par JOIN provenance.wasgeneratedby AS gen ON gen.activity_id = par.activity_id "
+            f"WHERE gen.entity_id = '{product}' AND par.name = 'energy_edges'"
+        )
+        .to_table()
+    )
+    assert len(parameters) == 1 and str(parameters["parameter_unit"][0]) == "TeV"
+    agents = (
+        tap(tap_url, tokens["alice"])
+        .run_sync(
+            "SELECT ag.name, ag.type FROM provenance.agent AS ag JOIN "
+            "provenance.wasassociatedwith AS w ON w.agent_id = ag.id JOIN "
+            "provenance.wasgeneratedby AS gen ON gen.activity_id = w.activity_id "
+            f"WHERE gen.entity_id = '{product}'"
+        )
+        .to_table()
+    )
+    assert {str(t) for t in agents["type"]} == {"prov:Person", "prov:SoftwareAgent"}
+    # the job's groups only: bob and anonymous see nothing of it
+    for who in (tokens["bob"], None):
+        assert len(tap(tap_url, who).run_sync(query).to_table()) == 0
+        response = httpx.get(
+            f"{archive_url}/provenance/{product}",
+            headers={"Authorization": f"Bearer {who}"} if who else {},
+        )
+        assert response.status_code == 404
+    graph = httpx.get(
+        f"{archive_url}/provenance/{product}",
+        params={"format": "xml", "depth": 2},
+        headers={"Authorization": f"Bearer {tokens['alice']}"},
+    )
+    assert graph.status_code == 200
+    lineage = ProvDocument.deserialize(io.StringIO(graph.text), format="xml")
+    ids = {str(r.identifier) for r in lineage.get_records() if r.is_element()}
+    assert product in ids
+    assert {str(r.identifier) for r in document.get_records() if r.is_element()} <= ids | {
+        str(r.identifier)
+        for r in document.get_records()
+        if r.is_element() and str(r.identifier).startswith("ctanb:query/")
+    }
+
+
+def test_provenance_endpoint_refuses_bad_requests(archive_url, tokens):
+    headers = {"Authorization": f"Bearer {tokens['alice']}"}
+    assert (
+        httpx.get(f"{archive_url}/provenance/ctanb:product/none", headers=headers).status_code
+        == 404
+    )
+    assert (
+        httpx.get(
+            f"{archive_url}/provenance/x", params={"format": "exe"}, headers=headers
+        ).status_code
+        == 400
+    )
+    assert (
+        httpx.get(f"{archive_url}/provenance/x", params={"depth": -1}, headers=headers).status_code
+        == 400
+    )
