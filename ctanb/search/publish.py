@@ -13,12 +13,13 @@ from dataclasses import dataclass
 from datetime import date, datetime
 from pathlib import Path
 from typing import Any
+from urllib.parse import quote
 
 import requests
 
 from ctanb.search.client import ArchiveClient, ArchiveError
 
-__all__ = ["PublishedProduct", "publish"]
+__all__ = ["PublishedProduct", "publish", "withdraw"]
 
 
 @dataclass(frozen=True)
@@ -123,13 +124,52 @@ def publish(
             except requests.RequestException as exc:
                 raise ArchiveError(f"cannot reach the archive at {url}: {exc}") from exc
     if response.status_code != 201:
-        try:
-            reason = response.json().get("detail", response.text)
-        except ValueError:
-            reason = response.text[:500]
-        raise ArchiveError(f"the archive refused to publish ({response.status_code}): {reason}")
+        raise _refused(response, "publish")
     body: dict[str, Any] = response.json()
     fields_of = PublishedProduct.__dataclass_fields__
     values: dict[str, Any] = {name: body[name] for name in fields_of}
     values["runs"] = tuple(values["runs"])
     return PublishedProduct(**values)
+
+
+def withdraw(
+    product: PublishedProduct | str,
+    *,
+    client: ArchiveClient | str | None = None,
+    token: str | None = None,
+) -> None:
+    """Withdraw a published product: its ObsCore row, its file and its provenance go.
+
+    Parameters
+    ----------
+    product : PublishedProduct or str
+        The product, or its ``obs_id``.
+    client : ArchiveClient or str, optional
+        The archive (default ``CTANB_SERVICE_URL`` with ``CTANB_TOKEN``); the token's user
+        must be a member of the product's group.
+    token : str, optional
+        API token, when ``client`` is a URL or None.
+
+    Raises
+    ------
+    ArchiveError
+        When the product is not one of your groups' (or does not exist).
+    """
+    archive = client if isinstance(client, ArchiveClient) else ArchiveClient(client, token=token)
+    obs_id = product.obs_id if isinstance(product, PublishedProduct) else str(product)
+    url = f"{archive.base_url}/products/{quote(obs_id, safe='')}"
+    try:
+        response = archive.session.delete(url, timeout=archive.timeout)
+    except requests.RequestException as exc:
+        raise ArchiveError(f"cannot reach the archive at {url}: {exc}") from exc
+    if response.status_code != 204:
+        raise _refused(response, "withdraw")
+
+
+def _refused(response: requests.Response, what: str) -> ArchiveError:
+    """The service's reason for refusing, as an ArchiveError."""
+    try:
+        reason = response.json().get("detail", response.text)
+    except ValueError:
+        reason = response.text[:500]
+    return ArchiveError(f"the archive refused to {what} ({response.status_code}): {reason}")
