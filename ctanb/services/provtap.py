@@ -50,6 +50,8 @@ __all__ = [
     "SCHEMA",
     "TABLES",
     "Rights",
+    "already_recorded",
+    "check_product_document",
     "create_sql",
     "delete_records",
     "grant_reader",
@@ -220,7 +222,8 @@ def create_sql() -> str:
             "    record_id text NOT NULL,\n"
             "    data_rights text NOT NULL DEFAULT 'proprietary',\n"
             "    owner_groups text[] NOT NULL DEFAULT '{}',\n"
-            "    release_date timestamp\n)",
+            "    release_date timestamp,\n"
+            "    recorded_at timestamptz NOT NULL DEFAULT clock_timestamp()\n)",
             f"CREATE INDEX IF NOT EXISTS prov_{short}_record_idx ON {base} (record_id)",
             f"ALTER TABLE {base} ENABLE ROW LEVEL SECURITY",
             f"DROP POLICY IF EXISTS provenance_rights ON {base}",
@@ -236,7 +239,8 @@ def create_sql() -> str:
                 )
         names = ", ".join(c.name for c in columns)
         distinct = "DISTINCT ON (id)" if short in _KEYED else "DISTINCT"
-        order = " ORDER BY id" if short in _KEYED else ""
+        # one row per identifier: the first recorded among those the caller may see
+        order = " ORDER BY id, recorded_at" if short in _KEYED else ""
         statements.append(
             f"CREATE OR REPLACE VIEW {table} WITH (security_invoker = true) AS "
             f"SELECT {distinct} {names} FROM {base}{order}"
@@ -249,7 +253,9 @@ def grant_reader(conn: psycopg.Connection, role: str) -> None:
     ident = sql.Identifier(role)
     conn.execute(sql.SQL("GRANT USAGE ON SCHEMA {} TO {}").format(sql.Identifier(SCHEMA), ident))
     for table, columns in COLUMNS.items():
-        names = sql.SQL(", ").join(sql.Identifier(c.name) for c in columns)
+        # the published columns, and recorded_at, by which the views pick one row per id
+        readable = [c.name for c in columns] + ["recorded_at"]
+        names = sql.SQL(", ").join(sql.Identifier(name) for name in readable)
         schema, short = _base(table).split(".")
         conn.execute(
             sql.SQL("GRANT SELECT ({}) ON {}.{} TO {}").format(
@@ -416,6 +422,63 @@ def record_document(
                 statement, [[row.get(c) for c in own] + list(extra.values()) for row in table_rows]
             )
     return record_id
+
+
+def check_product_document(doc: ProvDocument) -> tuple[str, str]:
+    """Check that a document describes one product made by one activity; return their ids.
+
+    A published document is the user's to write, so it may only speak of its own product
+    and activity: every stored relation (used, wasGeneratedBy, wasAssociatedWith) must be of
+    that activity, wasGeneratedBy only of that product, and parameters must be the
+    activity's. Other products' and activities' lineage cannot be written through it.
+
+    Raises
+    ------
+    ValueError
+        Saying which rule the document breaks.
+    """
+    flat = doc.flattened()
+    records = list(flat.get_records())
+    products = [
+        str(r.identifier)
+        for r in records
+        if isinstance(r, ProvEntity) and str(r.identifier).startswith("ctanb:product/")
+    ]
+    activities = [str(r.identifier) for r in records if isinstance(r, ProvActivity)]
+    if len(products) != 1 or len(activities) != 1:
+        raise ValueError(
+            "the provenance must describe exactly one product (ctanb:product/...) and the one "
+            f"activity that made it; found {len(products)} products, {len(activities)} activities"
+        )
+    product, activity = products[0], activities[0]
+    for record in records:
+        args = {k.localpart: _text(v) for k, v in record.formal_attributes if v is not None}
+        if isinstance(record, (ProvUsage, ProvAssociation)) and args.get("activity") != activity:
+            raise ValueError(f"the provenance relates another activity: {args.get('activity')}")
+        if isinstance(record, ProvGeneration) and (
+            args.get("activity") != activity or args.get("entity") != product
+        ):
+            raise ValueError(
+                "the provenance says another entity was generated: "
+                f"{args.get('entity')} by {args.get('activity')}"
+            )
+        if (
+            isinstance(record, ProvEntity)
+            and _attribute(record, "type") == "voprov:Parameter"
+            and not str(record.identifier).startswith(f"{activity}/parameter/")
+        ):
+            raise ValueError(f"a parameter of another activity: {record.identifier}")
+    return product, activity
+
+
+def already_recorded(conn: psycopg.Connection, entity_id: str, activity_id: str) -> bool:
+    """Whether an entity or activity of that identifier is already recorded (any rights)."""
+    row = conn.execute(
+        "SELECT EXISTS (SELECT 1 FROM archive.prov_entity WHERE id = %s) "
+        "OR EXISTS (SELECT 1 FROM archive.prov_activity WHERE id = %s)",
+        (entity_id, activity_id),
+    ).fetchone()
+    return bool(row and row[0])
 
 
 def record_job(store: Any, job_id: str, workdir: Path, groups: Iterable[str]) -> str | None:

@@ -58,6 +58,7 @@ class Product:
     doc: Any
     entity_id: str
     runs: list[tuple[str | None, str]]  # (collection, obs_id)
+    activity_id: str = ""
     energy: tuple[float, float] | None = None  # TeV
     time: tuple[float, float] | None = None  # MJD
     centre: tuple[float, float, float] | None = None  # ra, dec, fov (deg)
@@ -88,6 +89,9 @@ def inspect_product(data: bytes) -> Product:
     except Exception as exc:
         raise _bad(f"the FITS file cannot be read: {exc}") from exc
     with hdulist:
+        if any(isinstance(hdu, fits.CompImageHDU) for hdu in hdulist):
+            # a few MiB of tile-compressed zeros can expand to gigabytes when read
+            raise _bad("compressed image HDUs are not accepted: write the product uncompressed")
         names = {hdu.name for hdu in hdulist}
         try:
             doc = read_provenance_hdu(hdulist)
@@ -144,14 +148,10 @@ def inspect_product(data: bytes) -> Product:
             raise
         except Exception as exc:
             raise _bad(f"the product in the file cannot be read: {exc}") from exc
-    products = [
-        r
-        for r in doc.get_records()
-        if r.is_element() and str(r.identifier).startswith("ctanb:product/")
-    ]
-    if len(products) != 1:
-        raise _bad("the provenance must describe exactly one product (ctanb:product/...)")
-    product.entity_id = str(products[0].identifier)
+    try:
+        product.entity_id, product.activity_id = provtap.check_product_document(doc)
+    except ValueError as exc:
+        raise _bad(str(exc)) from exc
     for record in doc.get_records():
         attributes = {k.localpart: v for k, v in record.attributes}
         if attributes.get("role") == "events" and attributes.get("obs_id") not in (None, "None"):
@@ -315,9 +315,22 @@ def publish_product(
         sql.SQL(", ").join(sql.Placeholder(n) for n in names),
         region,
     )
+    # the authenticated publisher, beside whoever the document says ran the analysis
+    publisher = product.doc.agent(
+        f"ctanb:user/{identity.name}", {"prov:type": "prov:Person", "voprov:name": identity.name}
+    )
+    product.doc.wasAssociatedWith(
+        product.activity_id, publisher, other_attributes={"voprov:role": "publisher"}
+    )
     path.write_bytes(data)
     try:
         with store.connect() as conn, conn.transaction():
+            if provtap.already_recorded(conn, product.entity_id, product.activity_id):
+                raise _bad(
+                    f"{product.entity_id} is already in the archive: publish a product once "
+                    "(a new analysis has a new product id)",
+                    409,
+                )
             conn.execute(insert, row)
             provtap.record_document(
                 conn,

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import dataclasses
 import io
+import uuid
 from datetime import UTC, datetime, timedelta
 
 import httpx
@@ -18,6 +19,7 @@ import pyvo
 import requests
 from astropy.io import fits
 from astropy.table import Table
+from prov.model import ProvActivity
 
 from ctanb.analysis import extract_spectrum
 from ctanb.search import ArchiveClient, ArchiveError
@@ -205,10 +207,29 @@ def post(archive_url, token, content, filename="spectrum.fits", **fields):
     )
 
 
-@pytest.fixture(scope="module")
-def spectrum_bytes(spectrum, tmp_path_factory):
-    path = spectrum.to_fits(tmp_path_factory.mktemp("publish") / "spectrum.fits")
-    return path.read_bytes()
+def fits_bytes(product, folder, doc=None):
+    """The product as FITS, optionally with another provenance document inside."""
+    from ctanb.prov.fits import add_provenance_hdu
+
+    path = product.to_fits(folder / f"{product.product_id}.fits")
+    if doc is None:
+        return path.read_bytes()
+    with fits.open(path) as hdulist:
+        add_provenance_hdu(hdulist, doc)
+        out = io.BytesIO()
+        hdulist.writeto(out)
+    return out.getvalue()
+
+
+@pytest.fixture
+def fresh(spectrum, tmp_path):
+    """A new product (new id, new activity) with the spectrum's data."""
+    return dataclasses.replace(spectrum, product_id=uuid.uuid4().hex)
+
+
+@pytest.fixture
+def spectrum_bytes(fresh, tmp_path):
+    return fits_bytes(fresh, tmp_path)
 
 
 def test_publishing_needs_a_token_and_a_group_of_the_caller(archive_url, people, spectrum_bytes):
@@ -296,3 +317,42 @@ def test_withdrawing_is_for_the_group_and_leaves_nothing(
         assert conn.execute(
             "SELECT count(*) FROM archive.prov_entity WHERE obs_publisher_did = %s", (did,)
         ).fetchone() == (0,)
+
+
+def test_a_product_is_published_once(published, spectrum, archive_url, people, tmp_path):
+    again = post(archive_url, people["alice"], fits_bytes(spectrum, tmp_path))
+    assert again.status_code == 409 and "already in the archive" in again.json()["detail"]
+
+
+def test_provenance_cannot_write_another_products_lineage(
+    published, fresh, archive_url, people, tmp_path
+):
+    doc = fresh.provenance
+    activity = next(r for r in doc.get_records() if isinstance(r, ProvActivity))
+    # claim that alice's published product was made by this activity
+    doc.wasGeneratedBy(published.provenance_entity, activity)
+    forged = fits_bytes(fresh, tmp_path, doc)
+    refused = post(archive_url, people["carol"], forged)
+    assert refused.status_code == 400 and "another entity was generated" in refused.json()["detail"]
+
+
+def test_compressed_images_are_refused(archive_url, people, spectrum_bytes):
+    with fits.open(io.BytesIO(spectrum_bytes)) as hdulist:
+        hdulist.append(fits.CompImageHDU(np.zeros((512, 512), dtype=np.float32), name="COUNTS"))
+        out = io.BytesIO()
+        hdulist.writeto(out)
+    refused = post(archive_url, people["alice"], out.getvalue())
+    assert refused.status_code == 400 and "compressed" in refused.json()["detail"]
+
+
+def test_the_authenticated_publisher_is_recorded(published, tap_url, people):
+    rows = (
+        tap(tap_url, people["alice"])
+        .run_sync(
+            "SELECT w.agent_id, w.role FROM provenance.wasassociatedwith AS w "
+            "JOIN provenance.wasgeneratedby AS gen ON gen.activity_id = w.activity_id "
+            f"WHERE gen.entity_id = '{published.provenance_entity}' AND w.role = 'publisher'"
+        )
+        .to_table()
+    )
+    assert [str(a) for a in rows["agent_id"]] == ["ctanb:user/alice"]
