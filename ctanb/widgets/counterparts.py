@@ -14,7 +14,7 @@ from typing import Any
 import numpy as np
 from astropy.table import Table
 
-__all__ = ["INSTRUMENT_COLOURS", "add_counterparts", "counterpart_layers"]
+__all__ = ["INSTRUMENT_COLOURS", "add_counterparts", "counterpart_layers", "show_counterparts"]
 
 #: Colour of each instrument's layer and SED curves (colour-blind-safe Okabe-Ito palette).
 INSTRUMENT_COLOURS: dict[str, str] = {
@@ -77,3 +77,27 @@ def add_counterparts(view: Any, table: Table, source_size: int = 12) -> list[str
         )
         names.append(instrument)
     return names
+
+
+def show_counterparts(explorer: Any, radius: Any = None) -> Table:
+    """Add the counterparts in the field of an Explorer's results to its sky view.
+
+    Parameters
+    ----------
+    explorer : ctanb.widgets.Explorer
+        An Explorer showing a search result.
+    radius : Quantity, optional
+        Radius of the field; default the radius that covers every run's field of view.
+
+    Returns
+    -------
+    astropy.table.Table
+        The counterparts shown (see :func:`ctanb.search.counterparts`).
+    """
+    from ctanb.search.counterparts import counterparts
+
+    if explorer.results is None or len(explorer.results) == 0:
+        raise ValueError("search first: the counterparts are those in the field of the results")
+    table = counterparts(explorer.results, radius)
+    add_counterparts(explorer.sky, table)
+    return table

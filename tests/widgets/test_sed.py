@@ -5,6 +5,7 @@ from __future__ import annotations
 import astropy.units as u
 import numpy as np
 import pytest
+import pyvo
 from astropy.coordinates import SkyCoord
 from astropy.table import Table
 
@@ -13,6 +14,8 @@ from ctanb.search import counterparts
 from ctanb.widgets import SkyView
 from ctanb.widgets.counterparts import INSTRUMENT_COLOURS, add_counterparts
 from ctanb.widgets.sed import SED_UNIT, flux_points, sed_figure
+
+from tests_support import CRAB_QUERY
 
 CRAB = SkyCoord(83.6331 * u.deg, 22.0145 * u.deg)
 
@@ -38,6 +41,24 @@ def test_counterpart_layers_one_per_instrument_in_its_colour(crab_counterparts):
     assert options["HAWC"]["color"] == INSTRUMENT_COLOURS["HAWC"]
     hawc_votable = next(c[2]["buffers"][0] for c in calls if c[1][0]["options"]["name"] == "HAWC")
     assert b"3HWC J0534+220" in hawc_votable and b"3FHL" not in hawc_votable
+
+
+@pytest.mark.slow
+def test_explorer_shows_the_counterparts_of_its_results(tap_url):
+    from ctanb.widgets import Explorer
+
+    rows = pyvo.dal.TAPService(tap_url).run_sync(CRAB_QUERY).to_table()
+    explorer = Explorer()
+    with pytest.raises(ValueError, match="search first"):
+        explorer.show_counterparts()
+    explorer.show(rows)
+    before = len(explorer.sky._call_store.calls)
+    shown = explorer.show_counterparts(0.3 * u.deg)
+    assert "3HWC J0534+220" in shown["source_name"]
+    # the field is centred on the runs' mean pointing, which the Crab runs surround
+    assert shown.meta["centre"].separation(CRAB).deg < 1
+    layers = explorer.sky._call_store.calls[before:]
+    assert {c[1][0]["options"]["name"] for c in layers} == set(shown["instrument"])
 
 
 @pytest.mark.slow
