@@ -168,6 +168,16 @@ COLUMNS: dict[str, tuple[Column, ...]] = {
         _NAME,
         _c("type", "text", "char", "", "meta.code.class", "", "prov:Person or prov:SoftwareAgent"),
         _COMMENT,
+        _c(
+            "version",
+            "text",
+            "char",
+            "",
+            "meta.version",
+            "",
+            "Version of a software agent",
+            group="cta",
+        ),
     ),
     "provenance.parameter": (
         _ID,
@@ -375,6 +385,7 @@ def record_document(
                     "name": _attribute(record, "name"),
                     "type": _attribute(record, "type"),
                     "comment": " ".join(sorted(versions)) or None,
+                    "version": _attribute(record, f"version_{_attribute(record, 'name')}"),
                 }
             )
         elif isinstance(record, ProvUsage):

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import io
+from importlib.metadata import version
 
 import httpx
 import pytest
@@ -11,6 +12,7 @@ import requests
 from prov.model import ProvDocument
 
 from ctanb.jobs import JobClient
+from ctanb.services.vosi import EXAMPLES
 
 pytestmark = pytest.mark.slow
 
@@ -67,6 +69,17 @@ def test_a_job_writes_its_provenance_into_provtap(archive_url, tap_url, tokens):
         .to_table()
     )
     assert {str(t) for t in agents["type"]} == {"prov:Person", "prov:SoftwareAgent"}
+    # the service's own ProvTAP examples answer the three questions of the issue
+    examples = {key: query for key, _, query in EXAMPLES}
+    alice = tap(tap_url, tokens["alice"])
+    derived = alice.run_sync(examples["derived-from-run"]).to_table()
+    assert product in [str(v) for v in derived["id"]]
+    old = alice.run_sync(examples["made-with-ctanb"]).to_table()
+    # the example asks for versions below 1.0: this product is in it exactly when ctanb is
+    assert (product in [str(v) for v in old["entity_id"]]) == (version("ctanb") < "1.0")
+    assert all(str(v) < "1.0" for v in old["version"])
+    on_files = alice.run_sync(examples["run-on-files"]).to_table()
+    assert set(on_files["entry_point"]) >= {"ctanb.analysis.spectrum:extract_spectrum"}
     # the job's groups only: bob and anonymous see nothing of it
     for who in (tokens["bob"], None):
         assert len(tap(tap_url, who).run_sync(query).to_table()) == 0
