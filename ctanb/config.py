@@ -46,6 +46,10 @@ class Settings:
     database_url : str or None
         libpq URL of an existing PostgreSQL server with pg_sphere
         (``CTANB_DATABASE_URL``). When unset, ctanb starts its own cluster in ``home``.
+    reader_database_url : str or None
+        libpq URL with which user queries log in as the role ``ctanb_reader``
+        (``CTANB_READER_DATABASE_URL``); by default the store's own URL with that user name
+        and no password, which suits the private cluster.
     data_dir : Path
         Folder of DL3 data ingested by ``ctanb demo`` (``CTANB_DATA``; default
         ``../shared/data`` next to the source checkout).
@@ -68,6 +72,7 @@ class Settings:
 
     home: Path = field(default_factory=_default_home)
     database_url: str | None = None
+    reader_database_url: str | None = None
     data_dir: Path = field(default_factory=lambda: repo_root().parent / "shared" / "data")
     catalogs_dir: Path | None = None
     service_url: str = f"http://127.0.0.1:{DEFAULT_SERVICE_PORT}"
@@ -93,6 +98,7 @@ class Settings:
         return cls(
             home=home,
             database_url=os.environ.get("CTANB_DATABASE_URL") or None,
+            reader_database_url=os.environ.get("CTANB_READER_DATABASE_URL") or None,
             data_dir=data_dir,
             catalogs_dir=Path(catalogs).expanduser().resolve() if catalogs else None,
             service_url=os.environ.get("CTANB_SERVICE_URL", base.service_url).rstrip("/"),

@@ -42,6 +42,8 @@ def settings_env(settings: Settings) -> dict[str, str]:
     }
     if settings.database_url:
         env["CTANB_DATABASE_URL"] = settings.database_url
+    if settings.reader_database_url:
+        env["CTANB_READER_DATABASE_URL"] = settings.reader_database_url
     if settings.catalogs_dir:
         env["CTANB_CATALOGS"] = str(settings.catalogs_dir)
     if settings.cache_dir:

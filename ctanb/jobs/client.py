@@ -19,6 +19,10 @@ UWS = "{http://www.ivoa.net/xml/UWS/v1.0}"
 XLINK = "{http://www.w3.org/1999/xlink}"
 FINAL = ("COMPLETED", "ERROR", "ABORTED", "ARCHIVED")
 
+#: Jobs this process submitted without a token, per job-list URL. The service lists no
+#: anonymous jobs (each one's URL is its only key), so the kernel remembers its own.
+_ANONYMOUS_JOBS: dict[str, list[str]] = {}
+
 
 class JobError(CtanbError):
     """A job failed or was refused; the message is the service's."""
@@ -105,11 +109,26 @@ class JobClient:
         return [node.get("name", "") for node in root]
 
     def list(self, job_type: str, phase: str | None = None) -> list[Job]:
-        """The caller's jobs of one type (optionally in one phase)."""
+        """The caller's jobs of one type (optionally in one phase).
+
+        Without a token: the jobs this process submitted (the service lists no anonymous
+        jobs; each one is reached by its URL only).
+        """
         params = {"PHASE": phase} if phase else {}
         response = self._check(self.session.get(self._job_url(job_type), params=params))
         root = ET.fromstring(response.content)
-        return [self.get(job_type, ref.get("id", "")) for ref in root.iter(f"{UWS}jobref")]
+        jobs = [self.get(job_type, ref.get("id", "")) for ref in root.iter(f"{UWS}jobref")]
+        if "Authorization" not in self.session.headers:  # anonymous: the jobs we submitted
+            remembered = _ANONYMOUS_JOBS.get(self._job_url(job_type), [])
+            for job_id in list(remembered):
+                try:
+                    job = self.get(job_type, job_id)
+                except JobError:  # deleted or destroyed
+                    remembered.remove(job_id)
+                    continue
+                if phase is None or job.phase == phase.upper():
+                    jobs.append(job)
+        return jobs
 
     def submit(self, job_type: str, run: bool = True, **parameters: Any) -> Job:
         """Create a job (and start it unless ``run=False``); lists become comma-separated."""
@@ -124,6 +143,8 @@ class JobClient:
             self.session.post(self._job_url(job_type), data=data, allow_redirects=False)
         )
         job_id = response.headers["location"].rstrip("/").rsplit("/", 1)[1]
+        if "Authorization" not in self.session.headers:
+            _ANONYMOUS_JOBS.setdefault(self._job_url(job_type), []).append(job_id)
         return self.get(job_type, job_id)
 
     def get(

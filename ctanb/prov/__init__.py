@@ -3,15 +3,18 @@
 from ctanb.prov.document import Provenance, build_document, serialize, software_versions, to_svg
 from ctanb.prov.fits import add_provenance_hdu, read_provenance_hdu, read_sidecar, write_sidecar
 from ctanb.prov.record import ActivityRecord, ArchiveQuery, InputFile
+from ctanb.prov.registry import REPLAYABLE, ReplayRefusedError
 from ctanb.prov.search import search_provenance, search_record, table_checksum
 from ctanb.prov.tools import Lineage, diff, lineage, replay
 
 __all__ = [
+    "REPLAYABLE",
     "ActivityRecord",
     "ArchiveQuery",
     "InputFile",
     "Lineage",
     "Provenance",
+    "ReplayRefusedError",
     "add_provenance_hdu",
     "build_document",
     "diff",

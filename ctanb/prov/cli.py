@@ -75,7 +75,7 @@ def _diff(args: argparse.Namespace) -> int:
 def _replay(args: argparse.Namespace) -> int:
     from ctanb.prov import replay
 
-    product = replay(load(args.product))
+    product = replay(load(args.product), archive=args.archive)
     product.to_fits(args.out)
     print(f"replayed into {args.out} ({product.checksum()})")
     return 0
@@ -104,4 +104,8 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     rep = commands.add_parser("replay", help="re-run the recorded activity into a new file")
     rep.add_argument("product", type=Path)
     rep.add_argument("--out", required=True, type=Path)
+    rep.add_argument(
+        "--archive",
+        help="archive whose data URLs the inputs may come from (default CTANB_SERVICE_URL)",
+    )
     rep.set_defaults(func=_replay)

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import importlib
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -133,11 +132,45 @@ def diff(a: Any, b: Any) -> dict[str, Any]:
     }
 
 
-def replay(product_or_doc: Any) -> Any:
-    """Run the recorded activity again on the recorded inputs with the recorded parameters."""
+def replay(product_or_doc: Any, *, archive: str | None = None) -> Any:
+    """Run the recorded activity again on the recorded inputs with the recorded parameters.
+
+    Only ctanb's own analyses are replayed (:data:`ctanb.prov.registry.REPLAYABLE`); the
+    document's ``module:function`` is looked up there, never imported. Every input's sha256
+    is checked against the document before the analysis runs, and the replayed product
+    must record the same inputs.
+
+    Parameters
+    ----------
+    product_or_doc : product or ProvDocument
+        A ctanb product (count map, spectrum, light curve) or its provenance document.
+    archive : str, optional
+        The archive that inputs recorded as data URLs may be fetched from (default
+        ``CTANB_SERVICE_URL``).
+
+    Returns
+    -------
+    product
+        The product made again.
+
+    Raises
+    ------
+    ReplayRefusedError
+        For an entry point that is not a replayable ctanb analysis, unknown parameters, or
+        an input that is missing or whose sha256 differs from the recorded one.
+    """
+    from ctanb.prov.registry import ReplayRefusedError, replayable, verified_inputs
+
     doc = _doc(product_or_doc)
     entry_point = str(_value(_activity(doc), "entry_point"))
-    module, _, function = entry_point.partition(":")
-    func = getattr(importlib.import_module(module), function)
-    inputs = [f["path"] for f in lineage(doc).event_lists]
-    return func(inputs, **_parameters(doc))
+    parameters = _parameters(doc)
+    func = replayable(entry_point, parameters)
+    recorded = lineage(doc).event_lists
+    inputs = verified_inputs(recorded, archive)
+    product = func(inputs, **parameters)
+    again = [f["checksum"] for f in lineage(product).event_lists]
+    if again != [f["checksum"] for f in recorded]:  # a file changed while it was read
+        raise ReplayRefusedError(
+            "replay refused: the inputs changed while the analysis read them; replay again"
+        )
+    return product

@@ -30,81 +30,245 @@ class Translation:
     tables: tuple[str, ...]
 
 
+#: Bounds checked before parsing: queryparser's pure-Python ANTLR parser grows fast with a
+#: query's size (measured on this 2-core machine: 0.2 s for one condition, 2.1 s for 25
+#: OR terms, 8 s for 100, 14 s for an IN list of 500 values), so larger queries are refused
+#: at once with a message saying which bound they pass.
+MAX_QUERY_CHARS = 20_000
+MAX_CONDITIONS = 32  # AND / OR
+MAX_LITERALS = 500
+MAX_NESTING = 24  # parentheses
+
+
+def check_size(adql: str) -> None:
+    """Refuse a query over the service's size and complexity bounds, before parsing.
+
+    Raises
+    ------
+    ADQLError
+        Saying which bound the query passes and how to stay within it.
+    """
+    if "\x00" in adql:
+        raise ADQLError("the query holds a NUL character: remove it")
+    if len(adql) > MAX_QUERY_CHARS:
+        raise ADQLError(
+            f"the query has {len(adql)} characters; this service takes at most "
+            f"{MAX_QUERY_CHARS}: split it, or select by a range instead of listing values"
+        )
+    code = _STRING_OR_IDENTIFIER.sub("''", adql)
+    conditions = len(_CONDITION.findall(code))
+    if conditions > MAX_CONDITIONS:
+        raise ADQLError(
+            f"the query has {conditions} AND/OR conditions; this service takes at most "
+            f"{MAX_CONDITIONS}: use IN (...) or BETWEEN, or several queries"
+        )
+    literals = len(_TOKENS.findall(adql))
+    if literals > MAX_LITERALS:
+        raise ADQLError(
+            f"the query has {literals} literal values; this service takes at most "
+            f"{MAX_LITERALS}: split it into several queries"
+        )
+    depth = deepest = 0
+    for char in code:
+        depth += (char == "(") - (char == ")")
+        deepest = max(deepest, depth)
+    if deepest > MAX_NESTING:
+        raise ADQLError(
+            f"the query nests parentheses {deepest} deep; this service takes at most {MAX_NESTING}"
+        )
+
+
 def translate(adql: str) -> Translation:
     """Translate ADQL 2.0 to PostgreSQL with pg_sphere.
 
-    queryparser's ANTLR parser takes ~0.1 s per query in pure Python, so translations are
-    cached by the query's *shape*: its literals are swapped for placeholders, the shape is
-    translated once, and later queries of that shape only substitute their own literals
-    (when each placeholder is found intact in the translation; otherwise the query is
-    translated on its own).
+    queryparser's ANTLR parser takes 0.1-0.3 s per query in pure Python, so translations
+    of queries in plain ASCII are cached by the query's *shape*: its literal values are
+    swapped for placeholders, the shape is translated once, and later queries of that
+    shape get the shape's SQL with each placeholder token replaced by a literal token
+    written afresh from their own value. The SQL's structure is therefore always that of a
+    query the translator produced itself: a value can never become SQL. A shape is cached
+    only when every placeholder comes out of the translation as one whole literal token
+    and nowhere else, and a query that holds placeholder-like text of its own is never
+    cached (tests/security/test_adql_cache.py checks this property with hypothesis).
 
     Raises
     ------
     ADQLError
         On a syntax error (with line and column), a function that ADQL does not define,
-        or a table that the service does not publish.
+        a table that the service does not publish, or a query over the size bounds.
     """
+    check_size(adql)
     text = adql.strip().rstrip(";").strip()
-    shape, literals = _shape(text)
-    if literals:
-        template = _translate_shape(shape, len(literals))
-        if template is not None:
-            sql = _PLACEHOLDER.sub(lambda m: literals[int(m.group(1))], template.sql)
-            return Translation(sql=sql, tables=template.tables)
+    if _MARKER.search(text) is None and _ASCII.fullmatch(text):
+        shape, literals = _shape(text)
+        if literals and all(_cacheable(kind, value) for kind, value in literals):
+            template = _translate_shape(shape, tuple(kind for kind, _ in literals))
+            if template is not None:
+                return Translation(sql=_fill(template.sql, literals), tables=template.tables)
     return _translate(text)
 
 
-# Literals of an ADQL query: strings ('...' with '' escapes) and unsigned numbers; quoted
-# identifiers and comments are matched only to be left alone.
+# ADQL tokens: quoted identifiers, comments and strings ('...' with '' escapes) are whole
+# tokens; numbers are unsigned literals not touching a name or a dot.
 _TOKENS = re.compile(
-    r"""(?P<identifier>"(?:[^"]|"")*")|(?P<comment>--[^\n]*)|(?P<string>'(?:[^']|'')*')"""
-    r"""|(?<![\w.])(?P<number>(?:\d+\.?\d*|\.\d+)(?:[eE][+-]?\d+)?)(?![\w.])"""
+    r"""(?P<identifier>"(?:[^"]|"")*")|(?P<comment>--[^\n]*|/\*.*?\*/)"""
+    r"""|(?P<string>'(?:[^']|'')*')"""
+    r"""|(?<![\w.])(?P<number>(?:\d+\.?\d*|\.\d+)(?:[eE][+-]?\d+)?)(?![\w.])""",
+    re.DOTALL,
 )
-_PLACEHOLDER = re.compile(r"'?ctanb(\d{4})ph(?:\.0|')?")
+_STRING_OR_IDENTIFIER = re.compile(r"""'(?:[^']|'')*'|"(?:[^"]|"")*\"""")
+_CONDITION = re.compile(r"\b(?:AND|OR)\b", re.IGNORECASE)
+# Placeholders: 'ctanbNNNNph' for strings, 98760NNNN (integers) and 98760NNNN.25 (others).
+_MARKER = re.compile(r"ctanb\d{4}ph|98760\d{4}", re.IGNORECASE)
+_PLACEHOLDER_BASE = 987600000
+# Only queries in ASCII, with strings of printable characters, are cached: the ADQL lexer
+# refuses control characters in strings and some other characters anywhere, and a cached
+# query must be refused exactly when its translation alone would be.
+_ASCII = re.compile(r"[\t\n\r -~]*")
+_PRINTABLE = re.compile(r"[ -~]*")
+
+
+def _cacheable(kind: str, value: str) -> bool:
+    """Whether a literal value is one that queryparser's lexer reads like any other."""
+    if kind == "string":
+        return _PRINTABLE.fullmatch(value) is not None
+    # queryparser refuses an exponent on a number without a decimal point (1e5)
+    return "." in value or not re.search("[eE]", value)
+
+
+# Coordinate systems stay in the shape: the translator may read them.
+_KEPT_STRINGS = re.compile(r"'(?:ICRS|GALACTIC|FK4|FK5|J2000|ECLIPTIC|UNKNOWNFRAME|)'", re.I)
 _SHAPE_CACHE_SIZE = 512
 
 
-def _shape(text: str) -> tuple[str, list[str]]:
-    """Replace literals by numbered placeholders; return the shape and the literals."""
-    literals: list[str] = []
+def _shape(text: str) -> tuple[str, list[tuple[str, str]]]:
+    """Replace literal values by numbered placeholders; return the shape and the values.
+
+    Each value is ``(kind, text)`` with kind ``string``, ``integer`` or ``number``.
+    """
+    literals: list[tuple[str, str]] = []
 
     def replace(match: re.Match[str]) -> str:
-        if match.lastgroup in ("identifier", "comment") or match.group(0) in ("0", "1"):
+        token = match.group(0)
+        kind = match.lastgroup
+        if kind in ("identifier", "comment") or token in ("0", "1"):
             # 0 and 1 stay: they carry meaning in `1 = CONTAINS(...)` comparisons
-            return match.group(0)
-        literals.append(match.group(0))
-        index = len(literals) - 1
-        if match.lastgroup == "string":
+            return token
+        if kind == "string" and _KEPT_STRINGS.fullmatch(token):
+            return token
+        index = len(literals)
+        if kind == "string":
+            literals.append(("string", token[1:-1].replace("''", "'")))
             return f"'ctanb{index:04d}ph'"
-        # a number keeps its kind (TOP takes integers): integers become 9-digit integers
-        number = match.group(0)
-        integer = number.isdigit()
-        return f"{987600000 + index}" if integer else f"{987600000 + index}.25"
+        # a number keeps its kind (TOP takes integers)
+        integer = token.isdigit()
+        literals.append(("integer" if integer else "number", token))
+        number = _PLACEHOLDER_BASE + index
+        return f"{number}" if integer else f"{number}.25"
 
     shape = _TOKENS.sub(replace, text)
     return shape, literals
 
 
+# PostgreSQL tokens of a translation, scanned from left to right: quoted identifiers,
+# strings, numbers, names, white space, one-character punctuation. A template with any
+# other quoting (E'', U&'', $$, comments, a lone quote) is not cached.
+_SQL_LEXER = re.compile(
+    r"""(?P<identifier>"(?:[^"]|"")*")|(?P<string>'(?:[^']|'')*')"""
+    r"""|(?P<number>(?:\d+\.?\d*|\.\d+)(?:[eE][+-]?\d+)?)(?![\w$])"""
+    r"""|(?P<name>[A-Za-z_][\w$]*)|(?P<space>\s+)|(?P<punct>[-+*/%<>=!~^&|#@(),.:;\[\]{}?])"""
+)
+_SLOT = re.compile("\x00(\\d+)\x00")  # a slot in a cached template; no literal holds NUL
+
+
+def _sql_tokens(sql: str) -> list[tuple[str, str]] | None:
+    """Split ``sql`` into (kind, text) tokens; None when it holds a token kind not known."""
+    tokens: list[tuple[str, str]] = []
+    position = 0
+    while position < len(sql):
+        match = _SQL_LEXER.match(sql, position)
+        if match is None:
+            return None
+        kind, text = str(match.lastgroup), match.group(0)
+        if kind == "punct" and text in "-/" and sql[position : position + 2] in ("--", "/*"):
+            return None
+        if kind == "string" and tokens and tokens[-1][0] in ("name", "number", "string"):
+            return None  # E'...', U&'...' (via &), B'...', N'...', or 'a' 'b' continuation
+        if kind == "string" and tokens and tokens[-1] == ("punct", "&"):
+            return None
+        tokens.append((kind, text))
+        position = match.end()
+    return tokens
+
+
 @functools.lru_cache(maxsize=_SHAPE_CACHE_SIZE)
-def _translate_shape(shape: str, count: int) -> Translation | None:
-    """Translate a query shape; None when its placeholders do not survive intact."""
+def _translate_shape(shape: str, kinds: tuple[str, ...]) -> Translation | None:
+    """Translate a query shape to a template with one slot per literal, or None.
+
+    None when the shape does not translate, or when any placeholder does not come out of
+    the translation as exactly one whole literal token of its own kind, and nowhere else
+    (then the query is translated on its own).
+    """
     try:
         translation = _translate(shape)
     except ADQLError:
         return None
-    sql = translation.sql
-    for index in range(count):
-        number = 987600000 + index
-        patterns = (f"'ctanb{index:04d}ph'", f"{number}.25", f"{number}.0", f"{number}")
-        found = [p for p in patterns if re.search(rf"(?<![\w.]){re.escape(p)}(?![\w])", sql)]
-        hits = sum(len(re.findall(rf"(?<![\w.]){re.escape(p)}(?![\w.])", sql)) for p in found)
-        if hits == 0 and f"'ctanb{index:04d}ph'" in shape:
-            continue  # a string the translation drops (the coordinate system of CIRCLE ...)
-        if hits != 1:
-            return None
-        sql = re.sub(rf"(?<![\w.]){re.escape(found[0])}(?![\w.])", f"ctanb{index:04d}ph", sql)
-    return Translation(sql=sql, tables=translation.tables)
+    tokens = _sql_tokens(translation.sql) if "\x00" not in translation.sql else None
+    if tokens is None:
+        return None
+    counts = [0] * len(kinds)
+    parts = []
+    for kind, text in tokens:
+        index = _placeholder_index(kind, text, kinds)
+        if index is None:
+            if _MARKER.search(text):
+                return None  # placeholder text inside another token
+            parts.append(text)
+        else:
+            counts[index] += 1
+            parts.append(f"\x00{index}\x00")
+    if any(count != 1 for count in counts):
+        # a value the translation drops or repeats: the cache would be blind to it
+        return None
+    return Translation(sql="".join(parts), tables=translation.tables)
+
+
+def _placeholder_index(kind: str, text: str, kinds: tuple[str, ...]) -> int | None:
+    """The literal index of a placeholder token of the right kind, else None."""
+    if kind == "string":
+        found = re.fullmatch(r"'ctanb(\d{4})ph'", text)
+        if found and int(found.group(1)) < len(kinds):
+            index = int(found.group(1))
+            return index if kinds[index] == "string" else None
+    elif kind == "number":
+        found = re.fullmatch(r"98760(\d{4})(\.25)?", text)
+        if found and int(found.group(1)) < len(kinds):
+            index = int(found.group(1))
+            expected = "number" if found.group(2) else "integer"
+            return index if kinds[index] == expected else None
+    return None
+
+
+def _fill(template: str, literals: list[tuple[str, str]]) -> str:
+    """Put literal tokens, written afresh from ``literals``, into a template's slots."""
+
+    def literal(match: re.Match[str]) -> str:
+        kind, value = literals[int(match.group(1))]
+        if kind == "string":
+            return _quote(value)
+        if not _NUMBER.fullmatch(value):  # cannot happen: _shape matched it as a number
+            raise ADQLError(f"not a number: {value!r}")
+        return value
+
+    return _SLOT.sub(literal, template)
+
+
+_NUMBER = re.compile(r"(?:\d+\.?\d*|\.\d+)(?:[eE][+-]?\d+)?")
+
+
+def _quote(value: str) -> str:
+    """A standard SQL string literal ('' for a quote; backslashes are plain characters)."""
+    return "'" + value.replace("'", "''") + "'"
 
 
 def _translate(text: str) -> Translation:

@@ -1,25 +1,33 @@
-"""Who is asking: identities from hub tokens or ctanb's local API tokens.
+"""Who is asking: identities from ctanb's local API tokens or hub tokens.
 
 A request without credentials is anonymous (public data only). A request with an
 ``Authorization: Bearer <token>`` (or ``token <token>``) header must carry a valid
-token: the hub's, when the service runs behind JupyterHub, or a local API token
-created with ``ctanb token create``. Tokens are stored hashed and never logged.
+token: a local API token created with ``ctanb token create`` (checked first, so local
+tokens keep working while the hub is down), or the hub's, when the service runs behind
+JupyterHub. An expired or revoked local token is refused at once (401). Tokens are stored
+hashed and never logged; see :mod:`ctanb.services.tokens` for their life cycle.
 """
 
 from __future__ import annotations
 
-import hashlib
 import logging
-import secrets
-from collections.abc import Iterable
 from dataclasses import dataclass, field
 
 from fastapi import HTTPException, Request
+from starlette.concurrency import run_in_threadpool
 
 from ctanb.services.store import Store
+from ctanb.services.tokens import create_token, find_token, is_reserved_name
 
 log = logging.getLogger("ctanb.services")
-__all__ = ["ANONYMOUS", "Identity", "create_token", "get_identity", "lookup_token"]
+__all__ = [
+    "ANONYMOUS",
+    "Identity",
+    "create_token",
+    "get_identity",
+    "is_reserved_name",
+    "lookup_token",
+]
 
 
 @dataclass(frozen=True)
@@ -38,28 +46,12 @@ class Identity:
 ANONYMOUS = Identity("anonymous")
 
 
-def _hash(token: str) -> str:
-    return hashlib.sha256(token.encode()).hexdigest()
-
-
-def create_token(store: Store, name: str, groups: Iterable[str] = ()) -> str:
-    """Create a local API token for ``name`` in ``groups`` and return it (shown once)."""
-    token = secrets.token_urlsafe(32)
-    with store.connect() as conn:
-        conn.execute(
-            "INSERT INTO archive.api_token (token_sha256, name, groups) VALUES (%s, %s, %s)",
-            (_hash(token), name, sorted(set(groups))),
-        )
-    return token
-
-
 def lookup_token(store: Store, token: str) -> Identity | None:
-    """Return the identity of a local API token, or None if it is unknown."""
-    with store.connect() as conn:
-        row = conn.execute(
-            "SELECT name, groups FROM archive.api_token WHERE token_sha256 = %s", (_hash(token),)
-        ).fetchone()
-    return Identity(row[0], frozenset(row[1])) if row else None
+    """Return the identity of a valid local API token; None if unknown, expired or revoked."""
+    found = find_token(store, token)
+    if found is None or found.state != "active":
+        return None
+    return Identity(found.name, frozenset(found.groups))
 
 
 def bearer_token(request: Request) -> str | None:
@@ -71,12 +63,29 @@ def bearer_token(request: Request) -> str | None:
     return None
 
 
+def _refused(detail: str) -> HTTPException:
+    return HTTPException(status_code=401, detail=detail, headers={"WWW-Authenticate": "Bearer"})
+
+
 async def get_identity(request: Request) -> Identity:
-    """FastAPI dependency: the caller's identity (401 for a token nobody issued)."""
+    """FastAPI dependency: the caller's identity (401 for a token that is not valid)."""
     token = bearer_token(request)
     if token is None:
         return ANONYMOUS
     state = request.app.state
+    local = await run_in_threadpool(find_token, state.store, token)
+    if local is not None:
+        if local.state != "active":
+            raise _refused(
+                f"this token is {local.state}: ask for a new one (`ctanb token create NAME "
+                "--group GROUP`), or use your hub API token"
+            )
+        if is_reserved_name(local.name):  # made before names were checked
+            raise _refused(
+                f"this token's user name {local.name!r} is reserved for callers without a "
+                "token: create a token under another name"
+            )
+        return Identity(local.name, frozenset(local.groups))
     hub = getattr(state, "hub_auth", None)
     if hub is not None:
         try:
@@ -86,17 +95,12 @@ async def get_identity(request: Request) -> Identity:
             raise HTTPException(
                 status_code=503,
                 detail="the hub that checks tokens does not answer: try again in a moment, "
-                "or tell the hub's administrators",
+                "use a local API token, or tell the hub's administrators",
                 headers={"Retry-After": "10"},
             ) from exc
         if identity is not None:
             return identity
-    identity = lookup_token(state.store, token)
-    if identity is None:
-        raise HTTPException(
-            status_code=401,
-            detail="invalid or expired token: create one with `ctanb token create NAME "
-            "--group GROUP`, or use your hub API token",
-            headers={"WWW-Authenticate": "Bearer"},
-        )
-    return identity
+    raise _refused(
+        "invalid or expired token: create one with `ctanb token create NAME "
+        "--group GROUP`, or use your hub API token"
+    )

@@ -46,16 +46,32 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     serve.add_argument("--log-level", default="warning")
     serve.set_defaults(func=_serve)
 
-    token = subparsers.add_parser("token", help="create a local API token for a user")
-    token.add_argument("action", choices=["create"])
-    token.add_argument("name", help="user name")
-    token.add_argument(
+    token = subparsers.add_parser(
+        "token", help="local API tokens: create, list, revoke", description=_TOKEN_HELP
+    )
+    commands = token.add_subparsers(dest="token_command", required=True)
+    create = commands.add_parser("create", help="create a token (printed once, on stdout)")
+    create.add_argument("name", help="user name (not 'anonymous')")
+    create.add_argument(
         "--group",
         action="append",
         default=[],
         help="group the user belongs to (repeatable), e.g. cta-consortium",
     )
-    token.set_defaults(func=_token)
+    create.add_argument(
+        "--expires",
+        default=None,
+        help="a duration (12h, 30d, 2w) or an ISO date (2027-03-31); default 90 days",
+    )
+    create.set_defaults(func=_token_create)
+    listing = commands.add_parser("list", help="list tokens (never the tokens themselves)")
+    listing.add_argument("--user", help="only this user's tokens")
+    listing.add_argument("--all", action="store_true", help="also expired and revoked ones")
+    listing.set_defaults(func=_token_list)
+    revoke = commands.add_parser("revoke", help="revoke a token at once (by id, or all of a user)")
+    revoke.add_argument("token_id", nargs="?", help="the id `ctanb token list` shows")
+    revoke.add_argument("--user", help="revoke every token of this user")
+    revoke.set_defaults(func=_token_revoke)
 
 
 def _db(args: argparse.Namespace) -> int:
@@ -110,10 +126,46 @@ def _serve(args: argparse.Namespace) -> int:
     return 0
 
 
-def _token(args: argparse.Namespace) -> int:
-    from ctanb.services.auth import create_token
-    from ctanb.services.store import Store
+_TOKEN_HELP = (
+    "Local API tokens for the archive (sent as `Authorization: Bearer TOKEN`). A token "
+    "expires (default 90 days), can be revoked at once, and is stored only as a hash."
+)
 
-    token = create_token(Store.open(get_settings()), args.name, args.group)
+
+def _token_create(args: argparse.Namespace) -> int:
+    from ctanb.services.store import Store
+    from ctanb.services.tokens import create_token, token_hash
+
+    token = create_token(Store.open(get_settings()), args.name, args.group, args.expires)
     print(token)
+    print(f"token id {token_hash(token)[:12]} for {args.name}", file=sys.stderr)
     return 0
+
+
+def _when(value: object) -> str:
+    from datetime import datetime
+
+    return value.strftime("%Y-%m-%d %H:%M UTC") if isinstance(value, datetime) else "never"
+
+
+def _token_list(args: argparse.Namespace) -> int:
+    from ctanb.services.store import Store
+    from ctanb.services.tokens import list_tokens
+
+    tokens = list_tokens(Store.open(get_settings()), args.user, everything=args.all)
+    print(f"{'id':<12}  {'user':<16} {'groups':<24} {'state':<8} {'expires':<20} last used")
+    for t in tokens:
+        print(
+            f"{t.token_id:<12}  {t.name:<16} {','.join(t.groups) or '-':<24} {t.state:<8} "
+            f"{_when(t.expires):<20} {_when(t.last_used)}"
+        )
+    return 0
+
+
+def _token_revoke(args: argparse.Namespace) -> int:
+    from ctanb.services.store import Store
+    from ctanb.services.tokens import revoke_tokens
+
+    count = revoke_tokens(Store.open(get_settings()), args.token_id, args.user)
+    print(f"revoked {count} token{'s' if count != 1 else ''}")
+    return 0 if count else 1

@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 from typing import Annotated
 from xml.sax.saxutils import escape
 
 from fastapi import APIRouter, Depends, HTTPException, Request
 from fastapi.responses import FileResponse, Response
+from starlette.concurrency import run_in_threadpool
 
 from ctanb.services.auth import Identity, get_identity
 from ctanb.services.store import Store
@@ -16,6 +18,17 @@ __all__ = ["router", "visible_file"]
 
 router = APIRouter(tags=["data"])
 
+# Collections and obs_ids are short printable names; anything else (NUL bytes, slashes,
+# control characters, kilobytes of text) is refused before it reaches the store.
+_NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9._+:-]{0,127}")
+
+
+def _check_name(kind: str, value: str) -> None:
+    if not _NAME.fullmatch(value):
+        raise HTTPException(
+            404, f"no {kind} named {value[:64]!r}: {kind}s are letters, digits and . _ + : -"
+        )
+
 
 def visible_file(store: Store, collection: str, obs_id: str, groups: frozenset[str]) -> Path:
     """Return the event file of an observation the caller may read.
@@ -23,16 +36,18 @@ def visible_file(store: Store, collection: str, obs_id: str, groups: frozenset[s
     Visibility is decided by the row-level security policy (as the read-only role with the
     caller's groups); a row the caller may not see is reported as not found.
     """
-    with store.connect() as conn:
-        with store.reader(conn, groups) as cur:
-            visible = cur.execute(
-                "SELECT 1 FROM ivoa.obscore WHERE obs_collection = %s AND obs_id = %s",
-                (collection, obs_id),
-            ).fetchone()
-        if not visible:
-            raise HTTPException(
-                404, f"no observation {obs_id} in collection {collection} that you may read"
-            )
+    _check_name("collection", collection)
+    _check_name("observation", obs_id)
+    with store.reader(groups) as cur:
+        visible = cur.execute(
+            "SELECT 1 FROM ivoa.obscore WHERE obs_collection = %s AND obs_id = %s",
+            (collection, obs_id),
+        ).fetchone()
+    if not visible:
+        raise HTTPException(
+            404, f"no observation {obs_id} in collection {collection} that you may read"
+        )
+    with store.connection() as conn:
         row = conn.execute(
             "SELECT file_path FROM archive.observation WHERE obs_collection = %s AND obs_id = %s",
             (collection, obs_id),
@@ -53,8 +68,21 @@ async def download(
     identity: Annotated[Identity, Depends(get_identity)],
 ) -> FileResponse:
     """Return the event-list file of one observation (FITS)."""
-    path = visible_file(request.app.state.store, collection, obs_id, identity.groups)
+    store = request.app.state.store
+    path = await run_in_threadpool(visible_file, store, collection, obs_id, identity.groups)
     return FileResponse(path, media_type="application/fits", filename=path.name)
+
+
+def _datalink_row(
+    store: Store, collection: str, obs_id: str, groups: frozenset[str]
+) -> tuple[str, str, int] | None:
+    with store.reader(groups) as cur:
+        row = cur.execute(
+            "SELECT obs_collection, obs_id, access_estsize FROM ivoa.obscore "
+            "WHERE lower(obs_collection) = %s AND obs_id = %s",
+            (collection.lower(), obs_id),
+        ).fetchone()
+    return (str(row[0]), str(row[1]), int(row[2] or 0)) if row else None
 
 
 @router.get("/datalink")
@@ -67,12 +95,9 @@ async def datalink(
     did = ID
     collection, _, obs_id = did.removeprefix("ivo://ctanb/").partition("?")
     store: Store = request.app.state.store
-    with store.connect() as conn, store.reader(conn, identity.groups) as cur:
-        row = cur.execute(
-            "SELECT obs_collection, obs_id, access_estsize FROM ivoa.obscore "
-            "WHERE lower(obs_collection) = %s AND obs_id = %s",
-            (collection.lower(), obs_id),
-        ).fetchone()
+    row = None
+    if _NAME.fullmatch(collection) and _NAME.fullmatch(obs_id):
+        row = await run_in_threadpool(_datalink_row, store, collection, obs_id, identity.groups)
     base = str(request.base_url).rstrip("/")
     rows = ""
     if row:

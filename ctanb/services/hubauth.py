@@ -21,7 +21,7 @@ import os
 from collections.abc import Mapping
 from functools import cache
 
-from ctanb.services.auth import Identity
+from ctanb.services.auth import Identity, is_reserved_name
 
 __all__ = [
     "HubIdentities",
@@ -121,6 +121,9 @@ class HubIdentities:
             self.hub_auth.access_scopes, model
         ):
             log.info("hub user %s has no access to this service", model["name"])
+            return None
+        if is_reserved_name(str(model["name"])):  # it would share the anonymous callers' jobs
+            log.warning("hub user %r has a name reserved for anonymous callers", model["name"])
             return None
         return Identity(str(model["name"]), frozenset(model.get("groups") or ()))
 

@@ -34,7 +34,7 @@ def lineage_document(store: Store, entity_id: str, depth: int, groups: frozenset
     """Return the W3C PROV document of an entity's lineage, or None if it is not visible."""
     from ctanb.prov.document import CTANB_NS, VOPROV_NS, Provenance
 
-    with store.connect() as conn, store.reader(conn, groups) as cur:
+    with store.reader(groups) as cur:
         seen = cur.execute("SELECT 1 FROM provenance.entity WHERE id = %s", (entity_id,)).fetchone()
         if not seen:
             return None

@@ -204,7 +204,7 @@ def _group(identity: Identity, asked: str | None) -> str:
 def _runs_row(store: Store, product: Product, groups: frozenset[str]) -> dict[str, Any]:
     """ObsCore values of the product taken from the runs it used (which the caller must see)."""
     obs_ids = sorted({obs_id for _, obs_id in product.runs})
-    with store.connect() as conn, store.reader(conn, groups) as cur:
+    with store.reader(groups) as cur:
         rows = cur.execute(
             "SELECT obs_collection, obs_id, s_ra, s_dec, s_fov, t_min, t_max, t_exptime, "
             "energy_min, energy_max, target_name, facility_name, instrument_name "

@@ -3,8 +3,18 @@
 ``Store.open(settings)`` returns a ready store: it starts ctanb's private cluster when no
 ``CTANB_DATABASE_URL`` is configured, creates the database, the ``pg_sphere`` extension,
 the tables, the published views, TAP_SCHEMA and the row-level security policy, and is
-idempotent. Queries from the outside run through :meth:`Store.reader` as the read-only role
-``ctanb_reader`` with the caller's groups and a statement timeout.
+idempotent.
+
+Two kinds of connection reach the store, and they never mix:
+
+- *administrative* connections (:meth:`Store.connect`, :meth:`Store.connection`) log in as the
+  owner of the tables and run only the service's own SQL, with values bound as parameters;
+- *reader* connections (:meth:`Store.reader`, :meth:`Store.run_user_query`) log in as
+  ``ctanb_reader``: not a superuser, no BYPASSRLS, member of no role (``SET ROLE``,
+  ``RESET ROLE`` and ``SET SESSION AUTHORIZATION`` lead back to itself or fail), in a
+  read-only transaction with a statement timeout and the caller's groups. A user's SQL runs
+  only there, as one statement over the extended query protocol, so a second statement
+  smuggled into a query is refused by PostgreSQL itself.
 """
 
 from __future__ import annotations
@@ -16,6 +26,7 @@ from dataclasses import dataclass, field
 
 import psycopg
 from psycopg import sql
+from psycopg.conninfo import conninfo_to_dict, make_conninfo
 from psycopg_pool import ConnectionPool
 
 from ctanb.config import Settings, get_settings
@@ -30,6 +41,11 @@ CREATE TABLE IF NOT EXISTS archive.api_token (
     groups text[] NOT NULL DEFAULT '{}',
     created timestamptz NOT NULL DEFAULT now()
 );
+-- token lifecycle (an existing store upgrades in place; its tokens get 90 days from now)
+ALTER TABLE archive.api_token
+    ADD COLUMN IF NOT EXISTS expires timestamptz NOT NULL DEFAULT now() + interval '90 days',
+    ADD COLUMN IF NOT EXISTS last_used timestamptz,
+    ADD COLUMN IF NOT EXISTS revoked timestamptz;
 REVOKE ALL ON archive.api_token FROM PUBLIC;
 """
 
@@ -40,6 +56,10 @@ log = logging.getLogger(__name__)
 DATABASE = "ctanb"
 READER_ROLE = "ctanb_reader"
 DEFAULT_STATEMENT_TIMEOUT_MS = 30_000
+#: No reader statement runs longer than this, whatever the caller asks (a job's own budget
+#: included): the role's own setting, so it holds even if a SET LOCAL were skipped.
+MAX_STATEMENT_TIMEOUT_MS = 3_600_000
+_DECLARE = b"DECLARE ctanb_user_query NO SCROLL CURSOR FOR "
 
 RIGHTS_SQL = f"""
 CREATE OR REPLACE FUNCTION archive.user_groups() RETURNS text[]
@@ -71,7 +91,18 @@ class Store:
     conninfo: str
     cluster: PrivateCluster | None = None
     statement_timeout_ms: int = DEFAULT_STATEMENT_TIMEOUT_MS
+    reader_conninfo: str | None = None
     _pool: ConnectionPool | None = field(default=None, init=False, repr=False)
+    _reader_pool: ConnectionPool | None = field(default=None, init=False, repr=False)
+
+    def __post_init__(self) -> None:
+        if self.reader_conninfo is None:
+            # the same server and database, logged in as the reader role (the private
+            # cluster trusts its unix socket; a site server gives CTANB_READER_DATABASE_URL)
+            params = conninfo_to_dict(self.conninfo)
+            params.pop("password", None)
+            params["user"] = READER_ROLE
+            self.reader_conninfo = make_conninfo(**params)  # type: ignore[arg-type]
 
     # -------------------------------------------------------------- opening
     @classmethod
@@ -86,14 +117,15 @@ class Store:
             Create the database and schema when missing (idempotent).
         """
         settings = settings or get_settings()
+        reader = settings.reader_database_url
         if settings.database_url:
-            store = cls(settings.database_url)
+            store = cls(settings.database_url, reader_conninfo=reader)
         else:
             cluster = PrivateCluster(settings.home)
             cluster.start()
             if create:
                 _create_database(cluster.conninfo("postgres"), DATABASE)
-            store = cls(cluster.conninfo(DATABASE), cluster)
+            store = cls(cluster.conninfo(DATABASE), cluster, reader_conninfo=reader)
         if create:
             store.initialise()
         return store
@@ -143,34 +175,103 @@ class Store:
             yield conn
 
     def close(self) -> None:
-        """Close the connection pool, if any."""
-        if self._pool is not None:
-            self._pool.close()
-            self._pool = None
+        """Close the connection pools, if any."""
+        for pool in (self._pool, self._reader_pool):
+            if pool is not None:
+                pool.close()
+        self._pool = self._reader_pool = None
 
+    # -------------------------------------------------------------- the reader role
     @contextlib.contextmanager
     def reader(
         self,
-        conn: psycopg.Connection,
         groups: Iterable[str] = (),
         timeout_ms: int | None = None,
     ) -> Iterator[psycopg.Cursor]:
-        """Run a read-only transaction as ``ctanb_reader`` with the caller's groups.
+        """Lend a cursor of a read-only transaction as ``ctanb_reader`` with ``groups``.
 
-        Row-level security shows the rows of ``groups`` besides public ones.
+        Row-level security shows the rows of ``groups`` besides public ones. The connection
+        logs in as the reader role (it is not an administrative connection that changed
+        role), so nothing run on it can become another role.
+
+        Parameters
+        ----------
+        groups : iterable of str
+            The caller's groups.
+        timeout_ms : int, optional
+            Statement timeout; the store's default when None, at most
+            ``MAX_STATEMENT_TIMEOUT_MS``.
         """
-        timeout = int(timeout_ms or self.statement_timeout_ms)
+        if isinstance(groups, psycopg.Connection):
+            raise TypeError(
+                "Store.reader() takes no connection any more: it lends one of its own reader "
+                "connections; call store.reader(groups, timeout_ms)"
+            )
+        timeout = min(int(timeout_ms or self.statement_timeout_ms), MAX_STATEMENT_TIMEOUT_MS)
         group_list = ",".join(sorted(g for g in groups if g and "," not in g))
-        with conn.transaction(), conn.cursor() as cur:
-            # one round trip for the whole set-up
+        with self._reader_connection() as conn, conn.transaction(), conn.cursor() as cur:
+            # the service's own text, one round trip; values are literals it quoted itself
             cur.execute(
                 sql.SQL(
                     "SET TRANSACTION READ ONLY; SET LOCAL statement_timeout = {}; "
-                    "SET LOCAL ctanb.groups = {}; "
-                    "SET LOCAL search_path = ivoa, cta, tap_schema, public; SET LOCAL ROLE {}"
-                ).format(timeout, sql.Literal(group_list), sql.Identifier(READER_ROLE))
+                    "SET LOCAL ctanb.groups = {}"
+                ).format(timeout, sql.Literal(group_list))
             )
             yield cur
+
+    def run_user_query(
+        self,
+        statement: str,
+        groups: Iterable[str] = (),
+        timeout_ms: int | None = None,
+        max_rows: int | None = None,
+    ) -> tuple[list[psycopg.Column], list[tuple[object, ...]]]:
+        """Run one SQL statement that came from a user (a translated ADQL query).
+
+        The statement becomes the query of a server-side cursor (``DECLARE ... CURSOR
+        FOR``, which takes nothing but a query) sent over the extended query protocol
+        (libpq ``PQsendQueryParams`` in pipeline mode, never prepared), which PostgreSQL
+        refuses when the text holds more than one statement. It runs on a reader connection
+        in a read-only transaction with a statement timeout, and only ``max_rows`` rows are
+        fetched, so a large result never sits whole in the service's memory.
+
+        Parameters
+        ----------
+        statement : str
+            One SQL statement.
+        groups : iterable of str
+            The caller's groups.
+        timeout_ms : int, optional
+            Statement timeout.
+        max_rows : int, optional
+            Most rows fetched.
+
+        Returns
+        -------
+        columns, rows
+            The result's column descriptions and rows.
+        """
+        count = sql.SQL("ALL") if max_rows is None else sql.Literal(max(0, int(max_rows)))
+        with self.reader(groups, timeout_ms) as cur:
+            with cur.connection.pipeline():
+                cur.execute(_DECLARE + statement.encode(), prepare=False)
+            cur.execute(sql.SQL("FETCH FORWARD {} FROM ctanb_user_query").format(count))
+            return list(cur.description or []), cur.fetchall()
+
+    @contextlib.contextmanager
+    def _reader_connection(self) -> Iterator[psycopg.Connection]:
+        if self._reader_pool is None:
+            self._reader_pool = ConnectionPool(
+                self.reader_conninfo or "",
+                min_size=1,
+                max_size=10,
+                open=True,
+                # never prepared: user text must not become a named server-side statement
+                kwargs={"prepare_threshold": None},
+                check=ConnectionPool.check_connection,
+            )
+        with self._reader_pool.connection() as conn:
+            yield conn
 
 
 def _mark_sphere_operators_leakproof(conn: psycopg.Connection) -> None:
@@ -213,25 +314,59 @@ def _create_database(conninfo: str, name: str) -> None:
 
 
 def _create_reader_role(conn: psycopg.Connection) -> None:
+    """Create or tighten ``ctanb_reader``: it logs in, reads the published tables, no more."""
+    role = sql.Identifier(READER_ROLE)
     exists = conn.execute("SELECT 1 FROM pg_roles WHERE rolname = %s", (READER_ROLE,)).fetchone()
     if not exists:
         with contextlib.suppress(psycopg.errors.DuplicateObject):
-            conn.execute(
-                sql.SQL("CREATE ROLE {} NOLOGIN NOBYPASSRLS").format(sql.Identifier(READER_ROLE))
+            conn.execute(sql.SQL("CREATE ROLE {} LOGIN").format(role))
+    conn.execute(
+        sql.SQL(
+            "ALTER ROLE {} LOGIN NOSUPERUSER NOCREATEDB NOCREATEROLE NOINHERIT NOREPLICATION "
+            "NOBYPASSRLS CONNECTION LIMIT 100"
+        ).format(role)
+    )
+    # A reader belongs to no role, so SET ROLE can lead nowhere.
+    for (granted,) in conn.execute(
+        "SELECT r.rolname FROM pg_auth_members m JOIN pg_roles r ON r.oid = m.roleid "
+        "JOIN pg_roles u ON u.oid = m.member WHERE u.rolname = %s",
+        (READER_ROLE,),
+    ).fetchall():
+        conn.execute(sql.SQL("REVOKE {} FROM {}").format(sql.Identifier(granted), role))
+    # Ceilings that hold at login, before the service's own SET LOCAL of each request.
+    for setting, value in (
+        ("default_transaction_read_only", "on"),
+        ("statement_timeout", f"{MAX_STATEMENT_TIMEOUT_MS}ms"),
+        ("idle_in_transaction_session_timeout", "60s"),
+    ):
+        conn.execute(
+            sql.SQL("ALTER ROLE {} SET {} = {}").format(
+                role, sql.Identifier(setting), sql.Literal(value)
             )
-    role = sql.Identifier(READER_ROLE)
+        )
+    schemas = sql.SQL(", ").join(map(sql.Identifier, ("ivoa", "cta", "tap_schema", "public")))
+    conn.execute(sql.SQL("ALTER ROLE {} SET search_path = {}").format(role, schemas))
     public_columns = sql.SQL(", ").join(sql.Identifier(c.name) for c in obscore.COLUMNS)
     statements = [
-        sql.SQL("GRANT {} TO CURRENT_USER").format(role),
+        sql.SQL("GRANT CONNECT ON DATABASE {} TO {}").format(
+            sql.Identifier(conn.info.dbname), role
+        ),
         sql.SQL("GRANT USAGE ON SCHEMA archive, ivoa, cta, tap_schema TO {}").format(role),
         sql.SQL("GRANT SELECT ({}) ON archive.observation TO {}").format(public_columns, role),
         sql.SQL("GRANT SELECT ON ALL TABLES IN SCHEMA ivoa, cta, tap_schema TO {}").format(role),
         sql.SQL("GRANT EXECUTE ON FUNCTION archive.user_groups() TO {}").format(role),
+        sql.SQL("REVOKE ALL ON archive.api_token FROM {}").format(role),
     ]
     for statement in statements:
         conn.execute(statement)
-    # A query must not change its own groups or role: only the service sets them, with SET.
-    with contextlib.suppress(psycopg.errors.InsufficientPrivilege):
-        conn.execute(
-            "REVOKE EXECUTE ON FUNCTION pg_catalog.set_config(text, text, boolean) FROM PUBLIC"
-        )
+    # A query must not change its own groups, see other sessions' queries or end them: only
+    # the service sets the groups, with SET LOCAL. Needs a superuser (the private cluster
+    # is one); on a site server its administrator runs these (`ctanb db init` says so).
+    for function in (
+        "pg_catalog.set_config(text, text, boolean)",
+        "pg_catalog.pg_terminate_backend(integer, bigint)",
+        "pg_catalog.pg_cancel_backend(integer)",
+        "pg_catalog.pg_stat_get_activity(integer)",
+    ):
+        with contextlib.suppress(psycopg.errors.InsufficientPrivilege), conn.transaction():
+            conn.execute(f"REVOKE EXECUTE ON FUNCTION {function} FROM PUBLIC")

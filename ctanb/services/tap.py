@@ -15,7 +15,7 @@ from fastapi import APIRouter, Depends, Request
 from fastapi.responses import Response
 
 from ctanb.services import vosi
-from ctanb.services.adql import ADQLError, Translation, translate
+from ctanb.services.adql import ADQLError, Translation
 from ctanb.services.auth import Identity, get_identity
 from ctanb.services.results import (
     QueryResult,
@@ -24,6 +24,7 @@ from ctanb.services.results import (
     render,
 )
 from ctanb.services.store import Store
+from ctanb.services.translator import translate_within_budget
 
 log = logging.getLogger(__name__)
 
@@ -68,12 +69,12 @@ def run_query(
     translation = _translate(adql)
     limit = DEFAULT_MAXREC if maxrec is None else max(0, min(int(maxrec), HARD_MAXREC))
     try:
-        with store.connection() as conn, store.reader(conn, groups, timeout_ms) as cur:
-            cur.execute(translation.sql.encode())
-            description = cur.description or []
-            names = [d.name for d in description]
-            types = _type_names(conn, [d.type_code for d in description])
-            rows = cur.fetchmany(limit + 1) if description else []
+        columns, rows = store.run_user_query(
+            translation.sql, groups, timeout_ms=timeout_ms, max_rows=limit + 1
+        )
+        names = [c.name for c in columns]
+        with store.connection() as conn:
+            types = _type_names(conn, [c.type_code for c in columns])
     except psycopg.errors.QueryCanceled as exc:
         raise QueryError(
             "query cancelled: it ran longer than the statement timeout; add constraints "
@@ -87,7 +88,7 @@ def run_query(
 
 def _translate(adql: str) -> Translation:
     try:
-        return translate(adql)
+        return translate_within_budget(adql)
     except ADQLError as exc:
         raise QueryError(str(exc)) from exc
 

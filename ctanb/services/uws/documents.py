@@ -23,6 +23,11 @@ def iso(value: datetime | None) -> str | None:
     return value.astimezone(UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z")
 
 
+def owner_id(owner: str) -> str:
+    """The ownerId shown: ``anonymous`` for every anonymous job (its random owner stays inside)."""
+    return "anonymous" if owner.startswith("anonymous:") else owner
+
+
 def _element(name: str, value: Any) -> str:
     if value is None:
         return f'<uws:{name} xsi:nil="true"/>'
@@ -65,7 +70,7 @@ def job_document(job: dict[str, Any], url: str) -> str:
         'version="1.1">'
         + _element("jobId", job["job_id"])
         + _element("runId", job["run_id"])
-        + _element("ownerId", job["owner"])
+        + _element("ownerId", owner_id(job["owner"]))
         + _element("phase", job["phase"])
         + _element("quote", None)
         + _element("creationTime", iso(job["created"]))
@@ -87,7 +92,7 @@ def job_json(job: dict[str, Any], url: str) -> str:
             "jobId": job["job_id"],
             "jobType": job["job_type"],
             "runId": job["run_id"],
-            "ownerId": job["owner"],
+            "ownerId": owner_id(job["owner"]),
             "phase": job["phase"],
             "creationTime": iso(job["created"]),
             "startTime": iso(job["started"]),
@@ -112,7 +117,7 @@ def job_list(jobs: list[dict[str, Any]], url: str) -> str:
         f'<uws:jobref id="{escape(j["job_id"])}" xlink:href="{escape(url)}/{escape(j["job_id"])}">'
         f"<uws:phase>{j['phase']}</uws:phase>"
         + (f"<uws:runId>{escape(j['run_id'])}</uws:runId>" if j["run_id"] else "")
-        + f"<uws:ownerId>{escape(j['owner'])}</uws:ownerId>"
+        + f"<uws:ownerId>{escape(owner_id(j['owner']))}</uws:ownerId>"
         f"<uws:creationTime>{iso(j['created'])}</uws:creationTime></uws:jobref>"
         for j in jobs
     )

@@ -21,6 +21,7 @@ from ctanb.services.uws.service import (
     RETENTION,
     JobNotFoundError,
     JobService,
+    job_owner,
 )
 
 __all__ = ["add_routes"]
@@ -66,7 +67,7 @@ def _router(prefix: str, fixed: str | None = None) -> APIRouter:
 
     def load(request: Request, job_id: str, identity: Identity) -> dict[str, Any]:
         try:
-            return _service(request).job(job_id, identity.name, job_type(request))
+            return _service(request).job(job_id, identity, job_type(request))
         except JobNotFoundError as exc:
             raise HTTPException(404, str(exc)) from exc
 
@@ -77,12 +78,12 @@ def _router(prefix: str, fixed: str | None = None) -> APIRouter:
     async def job_list(
         request: Request, identity: Annotated[Identity, Depends(get_identity)]
     ) -> Response:
-        """List the caller's jobs (filters PHASE, AFTER, LAST)."""
+        """List the caller's jobs (filters PHASE, AFTER, LAST); empty for anonymous callers."""
         name = job_type(request)
         phases = [p.upper() for p in request.query_params.getlist("PHASE")]
         last = request.query_params.get("LAST")
         jobs = _service(request).jobs(
-            identity.name,
+            identity,
             name,
             phases,
             request.query_params.get("AFTER"),
@@ -99,7 +100,7 @@ def _router(prefix: str, fixed: str | None = None) -> APIRouter:
         params = await tap_request(request)
         params["_BASE_URL"] = base_url(request)
         try:
-            job_id = _service(request).create(name, identity.name, identity.groups, params)
+            job_id = _service(request).create(name, job_owner(identity), identity.groups, params)
         except ParameterError as exc:
             return Response(
                 error_document(str(exc)), status_code=400, media_type="application/x-votable+xml"
@@ -211,7 +212,7 @@ def _router(prefix: str, fixed: str | None = None) -> APIRouter:
             "executionduration": job["execution_duration"],
             "quote": None,
             "destruction": documents.iso(job["destruction"]),
-            "owner": job["owner"],
+            "owner": documents.owner_id(job["owner"]),
         }
         if item in simple:
             return _text(simple[item])

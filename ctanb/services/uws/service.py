@@ -5,6 +5,12 @@ and results), so a restart of the service loses none: QUEUED jobs run again and 
 were EXECUTING go to ERROR saying that the service restarted (they are not re-run: an
 analysis may have side effects on its results folder; submit again). Results live in
 ``<home>/jobs/<job_id>/`` and are deleted with their job, at the latest at destruction.
+
+Who may touch a job: an authenticated caller sees, reads, aborts and deletes only the jobs
+it owns. Callers without a token share no owner: each anonymous job gets an owner of its
+own (``anonymous:<random>``), the anonymous job list is empty, and the job's URL, whose id
+holds 144 random bits, is the capability to read, abort or delete it (as a signed link is).
+A TAP job's query runs with the job's execution duration as its statement timeout.
 """
 
 from __future__ import annotations
@@ -13,9 +19,9 @@ import asyncio
 import contextlib
 import importlib
 import logging
+import secrets
 import shutil
 import threading
-import uuid
 from concurrent.futures import Future, ThreadPoolExecutor
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -25,12 +31,13 @@ from psycopg.types.json import Jsonb
 
 from ctanb.config import Settings
 from ctanb.services import provtap
+from ctanb.services.auth import Identity
 from ctanb.services.results import render
 from ctanb.services.store import Store
 from ctanb.services.tap import QueryError, check_query_params, run_query
 from ctanb.services.uws.definitions import JOB_TYPES, ParameterError
 
-__all__ = ["JOBS_SQL", "JobNotFoundError", "JobService"]
+__all__ = ["JOBS_SQL", "JobNotFoundError", "JobService", "job_owner", "new_job_id"]
 
 log = logging.getLogger(__name__)
 
@@ -61,6 +68,28 @@ ACTIVE = ("QUEUED", "EXECUTING")
 DEFAULT_DURATION_S = 600
 MAX_DURATION_S = 3600
 RETENTION = timedelta(days=7)
+MAX_QUERY_S = MAX_DURATION_S  # a TAP job's statement timeout: its duration, at most this
+ANONYMOUS_PREFIX = "anonymous:"
+
+
+def new_job_id() -> str:
+    """An unguessable job id (144 random bits, URL-safe): the capability of anonymous jobs."""
+    return secrets.token_urlsafe(18)
+
+
+def job_owner(identity: Identity) -> str:
+    """The owner recorded for a new job: the user's name, or a fresh ``anonymous:<random>``."""
+    if identity.anonymous:
+        return ANONYMOUS_PREFIX + secrets.token_urlsafe(18)
+    return identity.name
+
+
+def may_access(job_owner_name: str, identity: Identity) -> bool:
+    """Whether ``identity`` may read or change a job of ``job_owner_name``.
+
+    Its owner may; an anonymous job (``anonymous:...``) is open to whoever holds its URL.
+    """
+    return job_owner_name == identity.name or job_owner_name.startswith(ANONYMOUS_PREFIX)
 
 
 class JobNotFoundError(LookupError):
@@ -97,6 +126,10 @@ class JobService:
         self.results_dir.mkdir(parents=True, exist_ok=True)
         with self.store.connection() as conn:
             conn.execute(JOBS_SQL)
+            # jobs of the shared owner of earlier versions become capability-URL jobs
+            conn.execute(
+                "UPDATE uws.job SET owner = 'anonymous:' || job_id WHERE owner = 'anonymous'"
+            )
             conn.execute(
                 "UPDATE uws.job SET phase = 'ERROR', ended = now(), error = 'the service "
                 "restarted while this job ran: submit it again' WHERE phase = 'EXECUTING'"
@@ -142,8 +175,8 @@ class JobService:
             return self._dask
 
     # -------------------------------------------------------------- storage
-    def job(self, job_id: str, owner: str, job_type: str | None = None) -> dict[str, Any]:
-        """Return a job of this owner (JobNotFoundError otherwise: others' jobs do not exist)."""
+    def job(self, job_id: str, identity: Identity, job_type: str | None = None) -> dict[str, Any]:
+        """Return a job ``identity`` may access (JobNotFoundError for others' jobs)."""
         with self.store.connection() as conn:
             cur = conn.execute("SELECT * FROM uws.job WHERE job_id = %s", (job_id,))
             row = cur.fetchone()
@@ -151,15 +184,27 @@ class JobService:
         if row is None:
             raise JobNotFoundError(f"no job {job_id}")
         job = dict(zip(names, row, strict=True))
-        if job["owner"] != owner or (job_type is not None and job["job_type"] != job_type):
+        if not may_access(job["owner"], identity) or (
+            job_type is not None and job["job_type"] != job_type
+        ):
             raise JobNotFoundError(f"no job {job_id}")
         return job
 
     def jobs(
-        self, owner: str, job_type: str, phases: list[str], after: str | None, last: int | None
+        self,
+        identity: Identity,
+        job_type: str,
+        phases: list[str],
+        after: str | None,
+        last: int | None,
     ) -> list[dict[str, Any]]:
-        """The owner's jobs of one type, filtered as UWS 1.1 lists them."""
-        conditions, values = ["owner = %s", "job_type = %s"], [owner, job_type]
+        """The caller's jobs of one type, filtered as UWS 1.1 lists them.
+
+        Anonymous callers own no list: each anonymous job is reached by its URL only.
+        """
+        if identity.anonymous:
+            return []
+        conditions, values = ["owner = %s", "job_type = %s"], [identity.name, job_type]
         if phases:
             conditions.append("phase = ANY(%s)")
             values.append(phases)  # type: ignore[arg-type]
@@ -187,7 +232,7 @@ class JobService:
         run = params.pop("PHASE", "").upper() == "RUN"
         if job_type != "tap":  # a TAP job's parameters are checked when it runs, as TAP does
             definition.check(params)
-        job_id = uuid.uuid4().hex[:16]
+        job_id = new_job_id()
         with self.store.connection() as conn:
             conn.execute(
                 "INSERT INTO uws.job (job_id, job_type, owner, groups, phase, parameters, run_id,"
@@ -222,7 +267,8 @@ class JobService:
         """Change a PENDING job's parameters (checked as at creation)."""
         if job["phase"] != "PENDING":
             raise ParameterError(f"job {job['job_id']} is {job['phase']}: only PENDING jobs change")
-        merged = {**job["parameters"], **params}
+        given = {k: v for k, v in params.items() if not k.startswith("_")}  # service-set only
+        merged = {**job["parameters"], **given}
         if job["job_type"] != "tap":
             JOB_TYPES[job["job_type"]].check(merged)
         self.update(job["job_id"], parameters=merged, run_id=merged.get("RUNID"))
@@ -324,26 +370,30 @@ class JobService:
     ) -> list[tuple[str, str, str]]:
         query, maxrec, fmt, media = check_query_params(params)
         result = run_query(
-            self.store, query, maxrec=maxrec, groups=groups, timeout_ms=duration * 1000
+            self.store, query, maxrec=maxrec, groups=groups, timeout_ms=_timeout_ms(duration)
         )
         (workdir / "result").write_bytes(render(result, fmt, params.get("_BASE_URL", "")))
         return [("result", "result", media)]
 
-    def _files(self, params: dict[str, Any], groups: frozenset[str]) -> list[dict[str, Any]]:
+    def _files(
+        self, params: dict[str, Any], groups: frozenset[str], duration: int = DEFAULT_DURATION_S
+    ) -> list[dict[str, Any]]:
         """The event files of the job's observations that its owner may read."""
         obs_ids = [str(o) for o in params.get("obs_ids") or []]
         if params.get("query"):
-            table = run_query(self.store, params["query"], groups=groups).to_table()
+            table = run_query(
+                self.store, params["query"], groups=groups, timeout_ms=_timeout_ms(duration)
+            ).to_table()
             if "obs_id" not in table.colnames:
                 raise ParameterError("parameter query: the ADQL must return an obs_id column")
             obs_ids += [str(v.decode() if isinstance(v, bytes) else v) for v in table["obs_id"]]
+        with self.store.reader(groups) as cur:
+            visible = cur.execute(
+                "SELECT obs_id, obs_collection, access_url FROM ivoa.obscore "
+                "WHERE obs_id = ANY(%s)",
+                (obs_ids,),
+            ).fetchall()
         with self.store.connection() as conn:
-            with self.store.reader(conn, groups) as cur:
-                visible = cur.execute(
-                    "SELECT obs_id, obs_collection, access_url FROM ivoa.obscore "
-                    "WHERE obs_id = ANY(%s)",
-                    (obs_ids,),
-                ).fetchall()
             found = {obs_id: (collection, url) for obs_id, collection, url in visible}
             missing = [o for o in obs_ids if o not in found]
             if missing:
@@ -381,7 +431,7 @@ class JobService:
         workdir: Path,
     ) -> list[tuple[str, str, str]]:
         typed = JOB_TYPES[job_type].check(params)
-        files = self._files(typed, groups)
+        files = self._files(typed, groups, duration)
         module, _, name = JOB_TYPES[job_type].runner.partition(":")
         function = getattr(importlib.import_module(module), name)
         future: Future[Any] | Any = self.dask().submit(
@@ -405,3 +455,8 @@ class JobService:
                 for (job_id,) in expired:
                     shutil.rmtree(self.results_dir / job_id, ignore_errors=True)
             await asyncio.sleep(30)
+
+
+def _timeout_ms(duration_s: int) -> int:
+    """A job query's statement timeout: the job's execution duration, within bounds."""
+    return max(1, min(int(duration_s), MAX_QUERY_S)) * 1000
