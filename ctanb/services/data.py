@@ -12,6 +12,7 @@ from fastapi.responses import FileResponse, Response
 from starlette.concurrency import run_in_threadpool
 
 from ctanb.services.auth import Identity, get_identity
+from ctanb.services.publish import progenitor_links
 from ctanb.services.store import Store
 
 __all__ = ["router", "visible_file"]
@@ -107,6 +108,8 @@ async def datalink(
             f"<TD>application/fits</TD><TD>{row[2] * 1024}</TD>"
             "<TD>DL3 event list with GTI and IRF extensions</TD></TR>"
         )
+        # a published DL4 product also links to the runs it was made from
+        rows += await run_in_threadpool(progenitor_links, store, did, identity.groups, base)
     else:
         rows = (
             f"<TR><TD>{escape(did)}</TD><TD></TD><TD></TD><TD>#this</TD><TD></TD><TD></TD>"

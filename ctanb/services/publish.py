@@ -414,6 +414,36 @@ async def publish(
     return JSONResponse(result, status_code=201)
 
 
+def progenitor_links(store: Store, did: str, groups: frozenset[str], base: str) -> str:
+    """DataLink rows (``#progenitor``) to the runs a published product was made from.
+
+    Read through ProvTAP and ObsCore as the caller: only runs (and a product) the caller
+    may see are listed; for anything else, nothing.
+    """
+    from xml.sax.saxutils import escape
+
+    if not did.startswith(f"ivo://ctanb/{COLLECTION}?"):
+        return ""
+    with store.reader(groups) as cur:
+        rows = cur.execute(
+            "SELECT DISTINCT o.obs_collection, o.obs_id, o.access_estsize "
+            "FROM provenance.entity AS product "
+            "JOIN provenance.wasgeneratedby AS gen ON gen.entity_id = product.id "
+            "JOIN provenance.used AS us ON us.activity_id = gen.activity_id "
+            "JOIN provenance.entity AS run ON run.id = us.entity_id "
+            "JOIN ivoa.obscore AS o ON o.obs_id = run.obs_id AND o.calib_level < 4 "
+            "WHERE product.obs_publisher_did = %s AND us.role = 'events' "
+            "ORDER BY o.obs_id",
+            (did,),
+        ).fetchall()
+    return "".join(
+        f"<TR><TD>{escape(did)}</TD><TD>{escape(f'{base}/data/{collection}/{obs_id}')}</TD>"
+        f"<TD></TD><TD>#progenitor</TD><TD>application/fits</TD><TD>{(size or 0) * 1024}</TD>"
+        f"<TD>DL3 event list of run {escape(str(obs_id))}, used to make this product</TD></TR>"
+        for collection, obs_id, size in rows
+    )
+
+
 def withdraw_product(store: Store, obs_id: str, identity: Identity) -> None:
     """Delete a published product, its file and its provenance (members of its group only)."""
     with store.connect() as conn, conn.transaction():

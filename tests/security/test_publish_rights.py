@@ -356,3 +356,27 @@ def test_the_authenticated_publisher_is_recorded(published, tap_url, people):
         .to_table()
     )
     assert [str(a) for a in rows["agent_id"]] == ["ctanb:user/alice"]
+
+
+def test_datalink_links_the_product_to_its_runs_for_members_only(published, archive_url, people):
+    from astropy.io.votable import parse_single_table
+
+    def links(who):
+        response = httpx.get(
+            f"{archive_url}/datalink",
+            params={"ID": published.obs_publisher_did},
+            headers=auth(people[who]),
+        )
+        assert response.status_code == 200
+        return parse_single_table(io.BytesIO(response.content)).to_table()
+
+    member = links("alice")
+    semantics = [str(s) for s in member["semantics"]]
+    assert semantics.count("#this") == 1
+    progenitors = member[np.asarray(semantics) == "#progenitor"]
+    runs = sorted(str(url).rsplit("/", 1)[1] for url in progenitors["access_url"])
+    assert runs == sorted(published.runs)
+    for who in ("carol", "bob", "anonymous"):
+        outsider = links(who)
+        assert "#progenitor" not in [str(s) for s in outsider["semantics"]], who
+        assert "NotFoundFault" in str(outsider["description"][0])
