@@ -201,20 +201,18 @@ EXAMPLES = (
     (
         "derived-from-run",
         "ProvTAP: every product derived from run 23523, with its ObsCore identifier",
-        "SELECT DISTINCT product.id, product.obs_publisher_did, act.entry_point "
+        "SELECT DISTINCT product.id, product.obs_publisher_did "
         "FROM provenance.entity AS run JOIN provenance.used AS us ON us.entity_id = run.id "
         "JOIN provenance.wasgeneratedby AS gen ON gen.activity_id = us.activity_id "
-        "JOIN provenance.activity AS act ON act.id = gen.activity_id "
         "JOIN provenance.entity AS product ON product.id = gen.entity_id "
         "WHERE run.obs_id = '23523'",
     ),
     (
         "made-with-ctanb",
         "ProvTAP: every product made with a ctanb older than 1.0",
-        "SELECT gen.entity_id, ag.version, act.entry_point, act.end_time "
+        "SELECT gen.entity_id, ag.version "
         "FROM provenance.agent AS ag JOIN provenance.wasassociatedwith AS w ON w.agent_id = ag.id "
-        "JOIN provenance.activity AS act ON act.id = w.activity_id "
-        "JOIN provenance.wasgeneratedby AS gen ON gen.activity_id = act.id "
+        "JOIN provenance.wasgeneratedby AS gen ON gen.activity_id = w.activity_id "
         "WHERE ag.name = 'ctanb' AND ag.version < '1.0'",
     ),
     (

@@ -1041,7 +1041,8 @@ published""",
 
 ObsCore finds it like any dataset; ProvTAP answers "every product derived from run 23523"
 by joining `provenance.entity` (the run), `provenance.used`, `provenance.wasgeneratedby` and
-the product's entity, which names its ObsCore identifier.""",
+the product's entity, which names its ObsCore identifier (the service's `/tap/examples` hold
+this query and two more: products made with an old ctanb, and what was run on given files).""",
     ),
     (
         "code",
@@ -1056,11 +1057,10 @@ by_obscore = obscore_search(
 print(by_obscore)
 
 DERIVED_FROM_23523 = \"\"\"
-SELECT DISTINCT product.obs_publisher_did, act.name, act.entry_point
+SELECT DISTINCT product.id, product.obs_publisher_did
 FROM provenance.entity AS run
 JOIN provenance.used AS us ON us.entity_id = run.id
 JOIN provenance.wasgeneratedby AS gen ON gen.activity_id = us.activity_id
-JOIN provenance.activity AS act ON act.id = gen.activity_id
 JOIN provenance.entity AS product ON product.id = gen.entity_id
 WHERE run.obs_id = '23523' AND product.obs_publisher_did IS NOT NULL
 \"\"\"

@@ -37,41 +37,38 @@ def test_a_job_writes_its_provenance_into_provtap(archive_url, tap_url, tokens):
         for r in document.get_records()
         if r.is_element() and str(r.identifier).startswith("ctanb:product/")
     )
-    # the provenance the job wrote, as ADQL finds it: what the product was derived from
+    # the provenance the job wrote, as ADQL finds it, one or two tables per query (the
+    # translator's budget is 10 s, and a loaded 2-core machine parses a join in seconds)
+    alice = tap(tap_url, tokens["alice"])
+    (activity,) = [
+        str(a)
+        for a in alice.run_sync(
+            f"SELECT activity_id FROM provenance.wasgeneratedby WHERE entity_id = '{product}'"
+        ).to_table()["activity_id"]
+    ]
     query = (
-        "SELECT run.obs_id, us.role, act.name, act.entry_point FROM provenance.wasgeneratedby "
-        "AS gen JOIN provenance.activity AS act ON act.id = gen.activity_id "
-        "JOIN provenance.used AS us ON us.activity_id = gen.activity_id "
-        "JOIN provenance.entity AS run ON run.id = us.entity_id "
-        f"WHERE gen.entity_id = '{product}' AND us.role = 'events'"
+        "SELECT run.obs_id, us.role FROM provenance.used AS us JOIN provenance.entity AS run "
+        f"ON run.id = us.entity_id WHERE us.activity_id = '{activity}' AND us.role = 'events'"
     )
-    rows = tap(tap_url, tokens["alice"]).run_sync(query).to_table()
+    rows = alice.run_sync(query).to_table()
     assert sorted(str(o) for o in rows["obs_id"]) == CRAB
-    assert set(rows["entry_point"]) == {"ctanb.analysis.spectrum:extract_spectrum"}
-    parameters = (
-        tap(tap_url, tokens["alice"])
-        .run_sync(
-            "SELECT par.name, par.parameter_value, par.parameter_unit FROM provenance.parameter "
-            "AS par JOIN provenance.wasgeneratedby AS gen ON gen.activity_id = par.activity_id "
-            f"WHERE gen.entity_id = '{product}' AND par.name = 'energy_edges'"
-        )
-        .to_table()
-    )
+    entry = alice.run_sync(
+        f"SELECT entry_point FROM provenance.activity WHERE id = '{activity}'"
+    ).to_table()
+    assert list(entry["entry_point"]) == ["ctanb.analysis.spectrum:extract_spectrum"]
+    parameters = alice.run_sync(
+        "SELECT name, parameter_value, parameter_unit FROM provenance.parameter "
+        f"WHERE activity_id = '{activity}' AND name = 'energy_edges'"
+    ).to_table()
     assert len(parameters) == 1 and str(parameters["parameter_unit"][0]) == "TeV"
-    agents = (
-        tap(tap_url, tokens["alice"])
-        .run_sync(
-            "SELECT ag.name, ag.type FROM provenance.agent AS ag JOIN "
-            "provenance.wasassociatedwith AS w ON w.agent_id = ag.id JOIN "
-            "provenance.wasgeneratedby AS gen ON gen.activity_id = w.activity_id "
-            f"WHERE gen.entity_id = '{product}'"
-        )
-        .to_table()
-    )
+    agents = alice.run_sync(
+        "SELECT ag.name, ag.type FROM provenance.agent AS ag JOIN "
+        "provenance.wasassociatedwith AS w ON w.agent_id = ag.id "
+        f"WHERE w.activity_id = '{activity}'"
+    ).to_table()
     assert {str(t) for t in agents["type"]} == {"prov:Person", "prov:SoftwareAgent"}
     # the service's own ProvTAP examples answer the three questions of the issue
     examples = {key: query for key, _, query in EXAMPLES}
-    alice = tap(tap_url, tokens["alice"])
     derived = alice.run_sync(examples["derived-from-run"]).to_table()
     assert product in [str(v) for v in derived["id"]]
     old = alice.run_sync(examples["made-with-ctanb"]).to_table()
