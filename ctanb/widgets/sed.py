@@ -103,6 +103,7 @@ def sed_figure(
     counterparts: Table | None = None,
     *,
     instruments: tuple[str, ...] = DEFAULT_INSTRUMENTS,
+    matched: bool = True,
     title: str = "Multi-instrument SED",
     label: str = "ctanb spectrum",
 ) -> Any:
@@ -117,6 +118,9 @@ def sed_figure(
         ``instruments`` are drawn, each as a line named ``"<source> (<catalogue>)"``.
     instruments : tuple of str
         Instruments whose models are drawn.
+    matched : bool
+        Draw only the matched source of each catalogue (and LHAASO detector): the nearest
+        one with a spectral model. False draws every source of the table.
     title, label : str
         Figure title and legend label of the flux points.
 
@@ -138,9 +142,14 @@ def sed_figure(
         y_axis_label="E² dN/dE (erg cm⁻² s⁻¹)",
     )
     if counterparts is not None:
-        for row in counterparts:
+        drawn: set[tuple[str, str]] = set()
+        for row in counterparts:  # nearest first
             if row["spectral_model"] is None or str(row["instrument"]) not in instruments:
                 continue
+            key = (str(row["catalogue"]), str(row["instrument"]))
+            if matched and key in drawn:
+                continue
+            drawn.add(key)
             energy, sed = model_curve(row)
             name = f"{row['source_name']} ({row['catalogue']})"
             fig.line(

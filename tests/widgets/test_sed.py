@@ -86,3 +86,9 @@ def test_sed_of_the_crab_against_fermi_hawc_and_lhaaso(crab_files, crab_counterp
     ratio = points["e2dnde"][inside] / model
     assert np.all((ratio > 0.5) & (ratio < 2)), ratio
     assert "ctanb spectrum" in {r.name for r in fig.renderers}
+    # the matched source of each catalogue only: 3FGL lists three Crab components
+    fgl = [name for name in lines if name.endswith("(3FGL)")]
+    nearest = crab_counterparts[crab_counterparts["catalogue"] == "3FGL"][0]["source_name"]
+    assert fgl == [f"{nearest} (3FGL)"]
+    every = sed_figure(points, crab_counterparts, matched=False)
+    assert len([r for r in every.renderers if r.name and r.name.endswith("(3FGL)")]) == 3
