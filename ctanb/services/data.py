@@ -13,6 +13,7 @@ from starlette.concurrency import run_in_threadpool
 
 from ctanb.services import jobtoken
 from ctanb.services.auth import Identity, bearer_token, get_identity
+from ctanb.services.publish import progenitor_links
 from ctanb.services.store import Store
 
 __all__ = ["router", "visible_file"]
@@ -133,6 +134,8 @@ async def datalink(
             f"<TD>application/fits</TD><TD>{row[2] * 1024}</TD>"
             "<TD>DL3 event list with GTI and IRF extensions</TD></TR>"
         )
+        # a published DL4 product also links to the runs it was made from
+        rows += await run_in_threadpool(progenitor_links, store, did, identity.groups, base)
     else:
         rows = (
             f"<TR><TD>{escape(did)}</TD><TD></TD><TD></TD><TD>#this</TD><TD></TD><TD></TD>"

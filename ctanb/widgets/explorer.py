@@ -106,6 +106,12 @@ class Explorer(w.VBox):
         self.table.table = table
         self.sky.show_table(table)
 
+    def show_counterparts(self, radius: Any = None) -> Table:
+        """Show other instruments' sources in the field, one sky layer per instrument."""
+        from ctanb.widgets.counterparts import show_counterparts
+
+        return show_counterparts(self, radius)
+
     def _fill_obscore_form(self, change: dict) -> None:
         # The drop-downs need one archive query per field: run them when the tab is opened.
         if change["new"] == 1 and not getattr(self, "_obscore_filled", False):

@@ -30,6 +30,7 @@ from typing import Any
 from psycopg.types.json import Jsonb
 
 from ctanb.config import Settings
+from ctanb.services import provtap
 from ctanb.services.auth import Identity
 from ctanb.services.results import render
 from ctanb.services.store import Store
@@ -347,6 +348,8 @@ class JobService:
             done = self._finish(job_id, phase="COMPLETED", results=stored)
             if not done:
                 shutil.rmtree(workdir, ignore_errors=True)
+            else:
+                self._record_provenance(job_id, workdir, groups)
         except TimeoutError:  # before OSError, of which it is a kind
             self._finish(
                 job_id,
@@ -362,6 +365,13 @@ class JobService:
         finally:
             self._futures.pop(job_id, None)
         self.notify()
+
+    def _record_provenance(self, job_id: str, workdir: Path, groups: list[str]) -> None:
+        """Write a finished job's provenance into the ProvTAP tables (never fails the job)."""
+        try:
+            provtap.record_job(self.store, job_id, workdir, groups)
+        except Exception:
+            log.exception("job %s: its provenance could not be recorded in ProvTAP", job_id)
 
     def _finish(self, job_id: str, **values: Any) -> int:
         with self.store.connection() as conn:
