@@ -10,13 +10,13 @@ from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
-from astropy import units as u
 from astropy.coordinates import SkyCoord
 from gammapy.makers import ReflectedRegionsFinder
 from gammapy.maps import RegionGeom
 
 from ctanb.analysis.events import EventList, expand_inputs, read_events
 from ctanb.analysis.product import SkippedRun
+from ctanb.analysis.specs import SpectrumSpec
 from ctanb.errors import DataError
 from ctanb.prov.record import InputFile
 
@@ -30,7 +30,7 @@ __all__ = [
 ]
 
 #: ON radius of a point-like source with the H.E.S.S. "std" cuts (theta^2 < 0.0125 deg^2).
-DEFAULT_ON_RADIUS = 0.11 * u.deg
+DEFAULT_ON_RADIUS = SpectrumSpec().on_radius  # written once, in the spec
 
 
 def default_on_region(events: EventList) -> Any:
