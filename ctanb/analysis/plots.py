@@ -24,6 +24,7 @@ __all__ = [
     "catalogue_sources",
     "image_figure",
     "light_curve_figure",
+    "on_off_figure",
     "points_figure",
     "sky_ticks",
     "spectrum_figure",
@@ -398,3 +399,42 @@ def light_curve_figure(curve: Any) -> Any:
         x_errors=(ms(curve.time_min), ms(curve.time_max)),
         datetime_x=True,
     )
+
+
+def on_off_figure(
+    on_region: Any, pointings: SkyCoord, title: str = "ON and reflected OFF regions"
+) -> Any:
+    """The ON region and each run's reflected OFF regions on the sky, pointings marked.
+
+    Parameters
+    ----------
+    on_region : regions.CircleSkyRegion
+        The ON region.
+    pointings : SkyCoord
+        The runs' pointing positions (one OFF set per run, as the analysis finds them).
+    title : str
+        Figure title.
+    """
+    from bokeh.models import ColumnDataSource
+    from gammapy.makers import ReflectedRegionsFinder
+    from gammapy.maps import Map, WcsGeom
+
+    centre = on_region.center.icrs
+    pointings = SkyCoord(np.atleast_1d(pointings.icrs.ra), np.atleast_1d(pointings.icrs.dec))
+    offset = float(np.max(centre.separation(pointings).deg)) if len(pointings) else 0.0
+    width = 2 * (2 * offset + on_region.radius.to_value(u.deg)) + 0.5
+    geom = WcsGeom.create(skydir=centre, width=width, binsz=width / 200, frame="icrs", proj="TAN")
+    regions: list[tuple[SkyCoord, u.Quantity, str]] = [(centre, on_region.radius, "on")]
+    finder = ReflectedRegionsFinder()
+    for pointing in pointings:
+        found, _ = finder.run(region=on_region, center=pointing)
+        regions += [(off.center, off.radius, "off") for off in found if hasattr(off, "radius")]
+    fig = image_figure(
+        Map.from_geom(geom), title, stretch="linear", regions=regions, palette="Greys256"
+    )
+    x, y = geom.wcs.world_to_pixel(pointings)
+    fig.scatter(
+        "x", "y", source=ColumnDataSource({"x": np.asarray(x) + 0.5, "y": np.asarray(y) + 0.5}),
+        marker="cross", size=12, line_color="#ff5050", line_width=2, legend_label="pointing",
+    )  # fmt: skip
+    return fig
