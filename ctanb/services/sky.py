@@ -15,7 +15,8 @@ finds them; ingestion drops the cache with :func:`invalidate`).
   covering each 0.11 deg pixel), FITS tiles of 64x64 float32 pixels, made in memory: no
   path of a request reaches the file system.
 
-Measured (2 cores, 109 runs): a sky built in 0.1 s, a tile in under 1 ms once built.
+Measured (this 2-core machine, 109 runs of 5 deg): a sky built in 20 ms, then a tile in
+0.01 ms, the Allsky image in 48 ms and the MOC (124 kB FITS) in 0.36 s, each once.
 """
 
 from __future__ import annotations
@@ -24,7 +25,7 @@ import hashlib
 import io
 import threading
 from collections import OrderedDict
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Annotated, Any
 
 import healpy as hp
@@ -51,15 +52,26 @@ router = APIRouter(tags=["sky"])
 
 @dataclass
 class Sky:
-    """One rights set's sky: the exposure per pixel (hours, nested order 9) and its MOC."""
+    """One rights set's sky: the exposure per pixel (hours, nested order 9) and its MOC.
+
+    Each order's pixels, the Allsky image and the MOC are computed once, when first asked.
+    """
 
     exposure: np.ndarray
     runs: int
+    _made: dict[Any, Any] = field(default_factory=dict, repr=False)
+
+    def _once(self, key: Any, make: Any) -> Any:
+        if key not in self._made:
+            self._made[key] = make()
+        return self._made[key]
 
     def at_order(self, order: int) -> np.ndarray:
         """The mean exposure at pixel ``order`` (<= :data:`ORDER_PIXELS`), nested."""
+        if order == ORDER_PIXELS:
+            return self.exposure
         factor = 4 ** (ORDER_PIXELS - order)
-        return self.exposure.reshape(-1, factor).mean(axis=1)
+        return self._once(("order", order), lambda: self.exposure.reshape(-1, factor).mean(axis=1))
 
     def tile(self, order: int, npix: int) -> np.ndarray:
         """A HiPS tile as FITS data (rows as FITS stores them)."""
@@ -69,6 +81,9 @@ class Sky:
 
     def allsky(self) -> np.ndarray:
         """``Norder3/Allsky.fits``: every order-3 tile in a grid (FITS row order)."""
+        return self._once("allsky", self._allsky)
+
+    def _allsky(self) -> np.ndarray:
         n_tiles = 12 * 4**ORDER_TILES
         rows = -(-n_tiles // ALLSKY_COLUMNS)
         display = np.zeros((rows * TILE_WIDTH, ALLSKY_COLUMNS * TILE_WIDTH), np.float32)
@@ -84,29 +99,36 @@ class Sky:
         """Nested order-9 pixels with some exposure."""
         return np.flatnonzero(self.exposure > 0)
 
+    def moc(self) -> Any:
+        """The observed sky as a ``mocpy.MOC`` (order :data:`ORDER_PIXELS`)."""
+
+        def make() -> Any:
+            from mocpy import MOC
+
+            cells = self.cells().astype(np.uint64)
+            depths = np.full(len(cells), ORDER_PIXELS, dtype=np.uint8)
+            return MOC.from_healpix_cells(cells, depths, max_depth=ORDER_PIXELS)
+
+        return self._once("moc", make)
+
     def moc_fits(self) -> bytes:
         """The observed sky as an IVOA MOC 2.0 FITS file."""
-        from mocpy import MOC
 
-        moc = MOC.from_healpix_cells(
-            self.cells().astype(np.uint64),
-            np.full(len(self.cells()), ORDER_PIXELS, dtype=np.uint8),
-            max_depth=ORDER_PIXELS,
-        )
-        buffer = io.BytesIO()
-        moc.serialize(format="fits").writeto(buffer)
-        return buffer.getvalue()
+        def make() -> bytes:
+            buffer = io.BytesIO()
+            self.moc().serialize(format="fits").writeto(buffer)
+            return buffer.getvalue()
+
+        return self._once("moc.fits", make)
 
     def moc_json(self) -> dict[str, list[int]]:
         """The MOC as JSON (``{"order": [pixels]}``, the MOC JSON serialisation)."""
-        from mocpy import MOC
-
-        moc = MOC.from_healpix_cells(
-            self.cells().astype(np.uint64),
-            np.full(len(self.cells()), ORDER_PIXELS, dtype=np.uint8),
-            max_depth=ORDER_PIXELS,
+        return self._once(
+            "moc.json",
+            lambda: {
+                str(k): [int(p) for p in v] for k, v in self.moc().serialize(format="json").items()
+            },
         )
-        return {str(k): [int(p) for p in v] for k, v in moc.serialize(format="json").items()}
 
 
 def _tile_xy() -> tuple[np.ndarray, np.ndarray]:

@@ -83,17 +83,37 @@ class Product:
 def show_figure(figure: Any) -> w.Widget:
     """Wrap a bokeh figure (or layout) as a widget that renders in JupyterLab, offline.
 
-    BokehJS is loaded into the page from the kernel (inline resources, no CDN) the first
-    time, then the figure is shown in an :class:`ipywidgets.Output`.
+    The figure is a standalone bokeh document with BokehJS inline (no CDN) in an iframe:
+    a plain widget value, so it shows from any thread (a remote job's product arrives on the
+    job monitor's), and it needs no JupyterLab extension matching the bokeh version.
     """
-    from bokeh.io import output_notebook, show
+    from bokeh.embed import file_html
     from bokeh.resources import INLINE
 
-    out = w.Output()
-    with out:
-        output_notebook(resources=INLINE, hide_banner=True)
-        show(figure)
-    return out
+    document = file_html(figure, INLINE, title="ctanb figure")
+    width, height = _extent(figure)
+    frame = (
+        f'<iframe class="ctanb-figure" srcdoc="{html.escape(document, quote=True)}" '
+        f'style="border:0;width:{width}px;height:{height}px;max-width:100%"></iframe>'
+    )
+    return w.HTML(frame)
+
+
+def _extent(model: Any) -> tuple[int, int]:
+    """About how many pixels a bokeh figure or row/column needs."""
+    children = getattr(model, "children", None)
+    if children:
+        sizes = [_extent(child) for child in children]
+        if type(model).__name__ == "Row":
+            return sum(s[0] for s in sizes) + 20, max(s[1] for s in sizes)
+        return max(s[0] for s in sizes), sum(s[1] for s in sizes) + 20
+    width = getattr(model, "frame_width", None)
+    height = getattr(model, "frame_height", None)
+    if width and height:
+        return int(width) + 180, int(height) + 110
+    return int(getattr(model, "width", None) or 600) + 20, int(
+        getattr(model, "height", None) or 400
+    ) + 20
 
 
 def figure_of(

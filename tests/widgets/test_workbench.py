@@ -106,7 +106,12 @@ def test_here_and_on_the_service_give_the_same_product_and_a_notebook(
 
     monkeypatch.setenv("CTANB_TOKEN", tokens["alice"])
     monkeypatch.setenv("CTANB_SERVICE_URL", archive_url)
-    NotebookClient(notebook, timeout=300, kernel_name="python3", cwd=str(tmp_path)).execute()
+    NotebookClient(
+        notebook,
+        timeout=300,
+        kernel_name="python3",
+        resources={"metadata": {"path": str(tmp_path)}},
+    ).execute()
     printed = "".join(
         output.get("text", "")
         for cell in notebook.cells

@@ -26,7 +26,7 @@ fig = figure_of(view.product.value)
 labels = [r for r in fig.center if type(r).__name__ == 'LabelSet'][0].source.data['name']
 print('PRODUCT', view.product.where, view.product.job_id, fig.xaxis[0].axis_label, '|',
       list(fig.xaxis[0].major_label_overrides.values()), '|', list(labels))
-print('SHAPE', view.product.value.map.geom.data_shape)
+print('SHAPE', tuple(int(n) for n in view.product.value.map.geom.data_shape))
 """
 
 RUN_HISTORY = """
@@ -64,17 +64,18 @@ def test_search_select_run_remotely_follow_show_and_replay(lab, browser, tokens,
     # 2. two runs selected: the forms fill from them
     page.locator(".ctanb-results:not(.ctanb-jobs) .ctanb-select-row").nth(0).check()
     page.locator(".ctanb-results:not(.ctanb-jobs) .ctanb-select-row").nth(1).check()
-    width = page.locator(".ctanb-param-width input")
+    width = page.locator(".ctanb-form-countmap .ctanb-param-width input")
     page.wait_for_function(
-        "() => document.querySelector('.ctanb-param-ra input').value !== ''", timeout=20_000
+        "() => document.querySelector('.ctanb-form-countmap .ctanb-param-ra input').value !== ''",
+        timeout=20_000,
     )
     assert float(width.input_value().split(",")[0]) > 5  # covers both fields of view
     browser.screenshot("workbench-2-two-selected")
 
     # 3. a count map with a chosen binsz and energy range, run on the service
-    page.locator(".ctanb-param-binsz input").fill("0.05")
-    page.locator(".ctanb-param-width input").fill("3")
-    page.locator(".ctanb-param-energy_edges input").fill("0.5,5,100")
+    page.locator(".ctanb-form-countmap .ctanb-param-binsz input").fill("0.05")
+    page.locator(".ctanb-form-countmap .ctanb-param-width input").fill("3")
+    page.locator(".ctanb-form-countmap .ctanb-param-energy_edges input").fill("0.5,5,100")
     page.locator(".ctanb-where .widget-toggle-button", has_text="Run on the service").click()
     page.locator(".ctanb-run").click()
     page.locator(".ctanb-actions .ctanb-info", has_text="submitted").wait_for(timeout=30_000)
@@ -90,7 +91,8 @@ def test_search_select_run_remotely_follow_show_and_replay(lab, browser, tokens,
     # 5. the product, with sky axes and the Crab labelled
     product = page.locator(".ctanb-product-count_map").first
     product.wait_for(timeout=60_000)
-    product.locator(".bk-Canvas, canvas").first.wait_for(timeout=30_000)
+    figure = product.frame_locator("iframe.ctanb-figure").first
+    figure.locator(".bk-Canvas, canvas").first.wait_for(timeout=30_000)
     product.scroll_into_view_if_needed()
     page.wait_for_timeout(1000)
     browser.screenshot("workbench-4-count-map-sky-axes")
