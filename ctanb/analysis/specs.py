@@ -189,6 +189,9 @@ def _as_quantity(value: Any, unit: str) -> u.Quantity:
         raise ParameterError(f"{quantity} is not convertible to {unit}") from exc
 
 
+_NAMED_UNITS = {"deg", "arcmin", "arcsec", "rad", "TeV", "GeV", "MeV", "s", "h", "d"}
+
+
 def _code(value: Any) -> str:
     """Python source of a spec field's value (``0.05 * u.deg``, ``SkyCoord(...)``)."""
     if isinstance(value, SkyCoord):
@@ -199,11 +202,12 @@ def _code(value: Any) -> str:
         mjd = ", ".join(_number(v) for v in np.atleast_1d(value.tt.mjd))
         return f"Time([{mjd}], format='mjd', scale='tt')"
     if isinstance(value, u.Quantity):
-        unit = value.unit.to_string()
+        name = value.unit.to_string()
+        unit = f"u.{name}" if name in _NAMED_UNITS else f"u.Unit('{name}')"
         if value.isscalar:
-            return f"{_number(value.value)} * u.Unit('{unit}')"
+            return f"{_number(value.value)} * {unit}"
         numbers = ", ".join(_number(v) for v in value.value.ravel())
-        return f"[{numbers}] * u.Unit('{unit}')"
+        return f"[{numbers}] * {unit}"
     return repr(value)
 
 

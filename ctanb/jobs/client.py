@@ -242,11 +242,21 @@ class JobClient:
         return self._check(self.session.get(job.results[result_id])).content
 
     def product(self, job: Job) -> Any:
-        """The job's product as a ctanb product (CountMap, ...) with its provenance."""
+        """The job's product with its provenance.
+
+        A count map is a :class:`~ctanb.analysis.CountMap`; a spectrum or a light curve a
+        :class:`~ctanb.jobs.results.TableResult` (its table, provenance and checksum).
+        """
         from astropy.io import fits
 
         from ctanb.analysis import CountMap
 
+        if job.job_type in ("spectrum", "lightcurve"):
+            from ctanb.jobs.results import TableResult
+
+            return TableResult.from_bytes(
+                job.job_type, self.fetch(job, job.job_type), self.fetch(job, "provjson")
+            )
         kinds = {"countmap": CountMap}
         if job.job_type not in kinds:
             raise JobError(f"{job.job_type} results are files: use fetch(job, result_id)")

@@ -228,6 +228,9 @@ def properties(request: Request, identity: Caller) -> Response:
     """The HiPS ``properties`` file (pixel cut from the caller's exposure)."""
     sky = _sky(request, identity)
     top = float(sky.exposure.max()) or 1.0
+    covered = sky.exposure[sky.exposure > 0]
+    # colour cut at the 90th percentile: a field seen for an hour shows beside deep fields
+    cut = float(np.percentile(covered, 90)) if covered.size else 1.0
     text = "\n".join(
         [
             "creator_did = ivo://ctanb/P/exposure",
@@ -244,7 +247,7 @@ def properties(request: Request, identity: Caller) -> Response:
             f"hips_tile_width = {TILE_WIDTH}",
             "hips_tile_format = fits",
             "hips_pixel_bitpix = -32",
-            f"hips_pixel_cut = 0 {top:.4g}",
+            f"hips_pixel_cut = 0 {cut:.4g}",
             f"hips_data_range = 0 {top:.4g}",
             "hips_initial_fov = 60",
             "hips_initial_ra = 83.633",

@@ -142,14 +142,14 @@ def figure_of(
             stretch=stretch,  # type: ignore[arg-type]
             smooth=smooth,
         )
-    if isinstance(value, OnOffSpectrum):
+    if isinstance(value, OnOffSpectrum) or getattr(value, "kind", "") == "spectrum":
         from bokeh.layouts import row
 
         spectrum = plots.spectrum_figure(value)
         if pointings is None or value.on_region is None:
             return spectrum
         return row(spectrum, plots.on_off_figure(value.on_region, pointings))
-    if isinstance(value, LightCurve):
+    if isinstance(value, LightCurve) or getattr(value, "kind", "") == "lightcurve":
         return plots.light_curve_figure(value)
     return value.plot() if hasattr(value, "plot") else None
 

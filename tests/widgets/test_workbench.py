@@ -142,3 +142,15 @@ def test_spectrum_product_draws_on_and_off_regions(explorer):
     labels = [r for r in regions.center if r.__class__.__name__ == "LabelSet"]
     assert "Crab nebula" in labels[0].source.data["name"]
     assert np.isfinite(product.value.excess).all()
+    # the same spectrum on the service: shown alike, with the worker's checksum
+    count = len(explorer.products)
+    assert explorer.actions.run("spectrum", where="service") is None
+    deadline = time.monotonic() + 180
+    while len(explorer.products) == count:
+        assert time.monotonic() < deadline, explorer.actions.status.value
+        time.sleep(0.5)
+    remote = explorer.products[-1]
+    assert remote.where == "service" and remote.kind == "spectrum"
+    assert remote.value.checksum() == product.value.checksum()
+    np.testing.assert_array_equal(remote.value.excess, product.value.excess)
+    assert explorer.actions.plots.children[0].product is remote
