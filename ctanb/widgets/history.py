@@ -57,14 +57,16 @@ class History(w.VBox):
         self.view = w.HTML()
         self.path = w.Text(description="Notebook", value="explorer-session.ipynb")
         self.export_button = w.Button(description="Export notebook", icon="download")
-        self.insert_button = w.Button(description="Insert as cells", icon="plus")
+        self.insert_button = w.Button(description="Show as one cell", icon="code")
+        self.code = w.Textarea(layout=w.Layout(width="100%", height="0px"))
         self.status = w.HTML()
         self.export_button.on_click(lambda _: self._export())
-        self.insert_button.on_click(lambda _: self.insert())
+        self.insert_button.on_click(lambda _: self._show_code())
         super().__init__(
             [
                 w.HBox([self.path, self.export_button, self.insert_button]),
                 self.status,
+                self.code,
                 self.view,
             ]
         )
@@ -123,8 +125,9 @@ class History(w.VBox):
     def insert(self, index: int | None = None) -> str:
         """Put a step's code (default: all steps) into a new cell below the running one.
 
-        Works when called from a notebook cell (IPython's ``set_next_input``); from a
-        button, the code is shown to copy.
+        Call it from a notebook cell (``explorer.history.insert()``): IPython's
+        ``set_next_input`` reaches the notebook only in a cell's reply, so the widget's
+        button shows the code to copy instead (:meth:`_show_code`).
         """
         code = self.to_script() if index is None else self.steps[index].code
         try:
@@ -139,6 +142,14 @@ class History(w.VBox):
             '<span class="ctanb-info">inserted below the running cell (or copy from here)</span>'
         )
         return code
+
+    def _show_code(self) -> None:
+        self.code.value = self.to_script()
+        self.code.layout.height = "240px"
+        self.status.value = (
+            '<span class="ctanb-info">copy it, or run <code>explorer.history.insert()</code> '
+            "in a cell to get it as a new cell below</span>"
+        )
 
     def _export(self) -> None:
         try:

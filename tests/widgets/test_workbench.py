@@ -100,6 +100,9 @@ def test_here_and_on_the_service_give_the_same_product_and_a_notebook(
     # the session as a notebook, run again by nbclient: the same checksums
     steps = [s.kind for s in explorer.history.steps]
     assert steps == ["search", "analysis", "analysis"]
+    assert "cone_search(" in explorer.history.insert()
+    explorer.history.insert_button.click()
+    assert explorer.history.code.value == explorer.history.to_script()
     path = explorer.history.export(tmp_path / "session.ipynb")
     notebook = nbformat.read(path, as_version=4)
     from nbclient import NotebookClient
