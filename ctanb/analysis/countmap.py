@@ -28,6 +28,7 @@ from ctanb.analysis.binning import FastWcsBinner
 from ctanb.analysis.events import EventList, RunFile, expand_inputs, read_events
 from ctanb.analysis.product import Product, SkippedRun
 from ctanb.analysis.selection import EventSelection
+from ctanb.analysis.specs import CountMapSpec
 from ctanb.config import get_settings
 from ctanb.errors import DataError
 from ctanb.prov.record import ActivityRecord, InputFile
@@ -35,15 +36,16 @@ from ctanb.prov.record import ActivityRecord, InputFile
 __all__ = ["CountMap", "bin_events", "bin_events_sparse", "make_count_map", "make_geom"]
 
 ENTRY_POINT = "ctanb.analysis.countmap:make_count_map"
+_DEFAULT = CountMapSpec()  # the defaults, written once in the spec
 
 
 def make_geom(
     skydir: SkyCoord,
     *,
-    frame: str = "icrs",
-    width: Any = 5 * u.deg,
-    binsz: u.Quantity = 0.02 * u.deg,
-    proj: str = "CAR",
+    frame: str = _DEFAULT.frame,
+    width: Any = _DEFAULT.width,
+    binsz: u.Quantity = _DEFAULT.binsz,
+    proj: str = _DEFAULT.proj,
     energy_edges: u.Quantity | None = None,
     healpix_nside: int | None = None,
 ) -> WcsGeom | HpxGeom:
@@ -425,6 +427,8 @@ class CountMap(Product):
         with fits.open(path) as hdulist:
             counts = Map.from_hdulist(hdulist, hdu="COUNTS")
             doc = read_provenance_hdu(hdulist)
+        # FITS is big-endian: native order, so the checksum equals the written product's
+        counts.data = counts.data.astype(counts.data.dtype.newbyteorder("="))
         if doc is None:
             raise DataError(f"{path}: no PROVENANCE HDU: not written by ctanb")
         activity = _activity(doc)
@@ -514,10 +518,10 @@ def make_count_map(
     inputs: Iterable[Any] | str | Path,
     *,
     skydir: SkyCoord | None = None,
-    frame: str = "icrs",
-    width: Any = 5 * u.deg,
-    binsz: u.Quantity = 0.02 * u.deg,
-    proj: str = "CAR",
+    frame: str = _DEFAULT.frame,
+    width: Any = _DEFAULT.width,
+    binsz: u.Quantity = _DEFAULT.binsz,
+    proj: str = _DEFAULT.proj,
     energy_edges: u.Quantity | Sequence[float] | None = None,
     healpix_nside: int | None = None,
     on_error: str = "raise",

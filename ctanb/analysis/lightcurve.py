@@ -19,12 +19,13 @@ from ctanb.analysis.exclusion import exclusion_parameter
 from ctanb.analysis.onoff import on_off_runs
 from ctanb.analysis.product import TableProduct
 from ctanb.analysis.selection import EventSelection
+from ctanb.analysis.specs import LightCurveSpec
 from ctanb.prov.record import ActivityRecord
 
 __all__ = ["LightCurve", "make_light_curve"]
 
 ENTRY_POINT = "ctanb.analysis.lightcurve:make_light_curve"
-DEFAULT_RANGE = (1 * u.TeV, 100 * u.TeV)
+DEFAULT_RANGE = (LightCurveSpec().e_min, LightCurveSpec().e_max)  # written in the spec
 
 
 @dataclass

@@ -10,7 +10,6 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
-from astropy import units as u
 from astropy.coordinates import SkyCoord
 from gammapy.makers import ReflectedRegionsFinder
 from gammapy.maps import RegionGeom
@@ -19,6 +18,7 @@ from ctanb.analysis.events import EventList, RunFile, expand_inputs, read_events
 from ctanb.analysis.exclusion import as_exclusion_mask
 from ctanb.analysis.product import SkippedRun
 from ctanb.analysis.selection import EventSelection
+from ctanb.analysis.specs import SpectrumSpec
 from ctanb.errors import DataError
 from ctanb.prov.record import InputFile
 
@@ -32,7 +32,7 @@ __all__ = [
 ]
 
 #: ON radius of a point-like source with the H.E.S.S. "std" cuts (theta^2 < 0.0125 deg^2).
-DEFAULT_ON_RADIUS = 0.11 * u.deg
+DEFAULT_ON_RADIUS = SpectrumSpec().on_radius  # written once, in the spec
 
 
 def default_on_region(events: EventList) -> Any:

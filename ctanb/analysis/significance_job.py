@@ -20,19 +20,21 @@ def run_significance(
 
     skydir = None
     if params.get("ra") is not None and params.get("dec") is not None:
-        skydir = SkyCoord(params["ra"] * u.deg, params["dec"] * u.deg, frame=params["frame"])
+        skydir = SkyCoord(
+            u.Quantity(params["ra"], u.deg), u.Quantity(params["dec"], u.deg), frame=params["frame"]
+        )
     methods = params.get("safe_mask") or "none"
     product = make_significance_map(
         _runs(files),
         skydir=skydir,
         frame=params["frame"],
-        width=params["width"] * u.deg,
-        binsz=params["binsz"] * u.deg,
-        energy_range=(params["e_min"] * u.TeV, params["e_max"] * u.TeV),
-        r_in=params["r_in"] * u.deg,
-        ring_width=params["ring_width"] * u.deg,
-        correlation_radius=params["correlation_radius"] * u.deg,
-        offset_max=params["offset_max"] * u.deg,
+        width=u.Quantity(params["width"], u.deg),
+        binsz=u.Quantity(params["binsz"], u.deg),
+        energy_range=(u.Quantity(params["e_min"], u.TeV), u.Quantity(params["e_max"], u.TeV)),
+        r_in=u.Quantity(params["r_in"], u.deg),
+        ring_width=u.Quantity(params["ring_width"], u.deg),
+        correlation_radius=u.Quantity(params["correlation_radius"], u.deg),
+        offset_max=u.Quantity(params["offset_max"], u.deg),
         exclusion=None if params["exclusion"] == "none" else "catalogs",
         safe_mask=None if methods == "none" else methods.split(","),
     )

@@ -17,12 +17,13 @@ from ctanb.analysis.exclusion import exclusion_parameter
 from ctanb.analysis.onoff import on_off_runs
 from ctanb.analysis.product import TableProduct
 from ctanb.analysis.selection import EventSelection
+from ctanb.analysis.specs import SpectrumSpec
 from ctanb.prov.record import ActivityRecord
 
 __all__ = ["OnOffSpectrum", "extract_spectrum"]
 
 ENTRY_POINT = "ctanb.analysis.spectrum:extract_spectrum"
-DEFAULT_EDGES = np.geomspace(0.5, 100, 16) * u.TeV
+DEFAULT_EDGES = SpectrumSpec().energy_edges  # written once, in the spec
 
 
 @dataclass

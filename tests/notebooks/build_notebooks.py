@@ -172,6 +172,29 @@ explorer""",
     (
         "markdown",
         """\
+The Explorer is also a workbench: selecting rows fills the analysis forms (the map centred
+on the target, wide enough for the selected fields of view); a count map with a chosen pixel
+size and energy range runs here or on the service ("Run on the service", followed in the
+Jobs tab); every search and analysis is recorded in the History tab as ctanb Python, which
+exports as a notebook that makes the same products again.""",
+    ),
+    (
+        "code",
+        """\
+explorer.search.target.value = "Crab"
+explorer.search.radius.value = 0.1
+explorer.search.submit()
+explorer.table.select(obs_id=[str(o) for o in explorer.results["obs_id"][:2]])
+form = explorer.actions.forms["count_map"]
+form.fields["binsz"].value = "0.05"
+form.fields["energy_edges"].value = "0.5, 5, 100"
+workbench_map = explorer.actions.run("count_map", where="here")
+print(form.spec.to_python())
+print(explorer.history.to_script())""",
+    ),
+    (
+        "markdown",
+        """\
 ## Checks
 
 The reference is computed from the H.E.S.S. files themselves, without ctanb: a run sees the
@@ -203,6 +226,8 @@ assert sorted(widget_provenance["obs_id"]) == sorted(provenance_fields["obs_id"]
 assert len(hard) > 0 and all(float(e) >= 50 for e in obscore_search(
     events_above=50 * u.TeV, columns=["obs_id", "event_energy_max"])["event_energy_max"])
 assert len(explorer.table.table) == len(crab)
+assert workbench_map.value.map.geom.data_shape[0] == 2  # two energy bins
+assert [step.kind for step in explorer.history.steps] == ["search", "analysis"]
 print("search: all checks passed")""",
     ),
 ]
@@ -587,7 +612,10 @@ NOTEBOOKS["05_remote_jobs.ipynb"] = [
 
 The same analyses can run next to the data, on the archive service's dask cluster, as IVOA
 UWS jobs: submit, follow (UWS `WAIT`, no polling), fetch the results and their provenance.
-The job list is also a widget, `JobMonitor`, kept live in the background.""",
+An analysis is described once by its spec (`CountMapSpec`, `SpectrumSpec`,
+`LightCurveSpec`: Quantities, SkyCoords, one default per parameter); the same spec runs here
+(`spec.run(obs_ids)`) or on the service (`jobs.submit(spec, obs_ids=...)`). The job list is
+also a widget, `JobMonitor` (the Explorer's Jobs tab), kept live in the background.""",
     ),
     ("code", SETUP),
     (
@@ -606,11 +634,20 @@ print("job types:", jobs.job_types())""",
     (
         "code",
         """\
+from ctanb.analysis.specs import CountMapSpec, LightCurveSpec, SpectrumSpec
+
+cube_spec = CountMapSpec(
+    width=4 * u.deg, binsz=3 * u.arcmin, energy_edges=[0.5, 5, 100] * u.TeV
+)
+spectrum_spec = SpectrumSpec(energy_edges=[0.5, 1, 2, 5, 10, 100] * u.TeV)
 submitted = [
-    jobs.submit("countmap", obs_ids=obs_ids, energy_edges=[0.5, 5, 100], width=4, binsz=0.05),
-    jobs.submit("spectrum", obs_ids=obs_ids, energy_edges=[0.5, 1, 2, 5, 10, 100]),
-    jobs.submit("lightcurve", obs_ids=obs_ids, e_min=1, e_max=100, time_bins="night"),
+    jobs.submit(cube_spec, obs_ids=obs_ids),
+    jobs.submit(spectrum_spec, obs_ids=obs_ids),
+    # or by name, with numbers or Quantities in the declared units
+    jobs.submit("lightcurve", obs_ids=obs_ids, e_min=1 * u.TeV, e_max=100, time_bins="night"),
 ]
+print(cube_spec.to_parameters(), cube_spec.to_cli())
+[(job.job_type, job.job_id, job.phase) for job in submitted]
 [(job.job_type, job.job_id, job.phase) for job in submitted]""",
     ),
     (
@@ -672,7 +709,8 @@ import numpy as np
 
 from ctanb.analysis import extract_spectrum, make_count_map, make_light_curve
 
-local_cube = make_count_map(
+local_cube = cube_spec.run(obs_ids)  # the same spec, here
+same_cube = make_count_map(
     obs_ids, energy_edges=[0.5, 5, 100] * u.TeV, width=4 * u.deg, binsz=0.05 * u.deg
 )
 local_spectrum = extract_spectrum(obs_ids, energy_edges=[0.5, 1, 2, 5, 10, 100] * u.TeV)
@@ -687,6 +725,7 @@ print("count map: remote", remote_cube.total, "local", local_cube.total)""",
 assert [job.phase for job in finished] == ["COMPLETED"] * 3
 assert remote_cube.total == local_cube.total > 1000
 assert np.array_equal(remote_cube.map.data, local_cube.map.data)
+assert remote_cube.checksum() == local_cube.checksum() == same_cube.checksum()
 assert np.array_equal(np.asarray(remote_spectrum["n_on"]), local_spectrum.n_on)
 assert np.array_equal(np.asarray(remote_spectrum["n_off"]), local_spectrum.n_off)
 assert np.array_equal(np.asarray(remote_curve["n_on"]), np.asarray(local_curve["n_on"]))
