@@ -65,6 +65,9 @@ def test_a_form_refuses_what_the_service_refuses():
     assert set(form.fields["proj"].options) == {"CAR", "TAN", "SIN", "ZEA", "ARC", "STG"}
     # without a selection the spec stays as it was
     assert spec_for_selection(SpectrumSpec, Table(), None) == SpectrumSpec()
+    # runs far from the target do not make a sky-sized map
+    far = Table({"s_region": ["CIRCLE ICRS 10 0 2.5"]})
+    assert spec_for_selection(CountMapSpec, far, CRAB).width == 20 * u.deg
 
 
 def test_here_and_on_the_service_give_the_same_product_and_a_notebook(
