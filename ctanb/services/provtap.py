@@ -259,7 +259,14 @@ def create_sql() -> str:
 
 
 def grant_reader(conn: psycopg.Connection, role: str) -> None:
-    """Let the read-only role read the published columns (rights columns stay private)."""
+    """Let the read-only role read the published columns (rights columns stay private).
+
+    Nothing is granted while the role does not exist yet: on a site server whose owner may
+    not create roles, ``ctanb db init`` tells the administrator to create it, and the next
+    ``ctanb db init`` grants these.
+    """
+    if conn.execute("SELECT 1 FROM pg_roles WHERE rolname = %s", (role,)).fetchone() is None:
+        return
     ident = sql.Identifier(role)
     conn.execute(sql.SQL("GRANT USAGE ON SCHEMA {} TO {}").format(sql.Identifier(SCHEMA), ident))
     for table, columns in COLUMNS.items():
