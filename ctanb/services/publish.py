@@ -325,7 +325,7 @@ def publish_product(
     path.write_bytes(data)
     try:
         with store.connect() as conn, conn.transaction():
-            if provtap.already_recorded(conn, product.entity_id, product.activity_id):
+            if provtap.taken(conn, product.entity_id, product.activity_id, identity.groups):
                 raise _bad(
                     f"{product.entity_id} is already in the archive: publish a product once "
                     "(a new analysis has a new product id)",
