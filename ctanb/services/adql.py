@@ -132,8 +132,11 @@ def _cacheable(kind: str, value: str) -> bool:
     """Whether a literal value is one that queryparser's lexer reads like any other."""
     if kind == "string":
         return _PRINTABLE.fullmatch(value) is not None
-    # queryparser refuses an exponent on a number without a decimal point (1e5)
-    return "." in value or not re.search("[eE]", value)
+    # queryparser rewrites numbers inside geometries as Python floats (.5 -> 0.5) and refuses
+    # an exponent without a decimal point (1e5): only numbers already in that form are cached
+    if kind == "integer":
+        return value == str(int(value))
+    return value == repr(float(value))
 
 
 # Coordinate systems stay in the shape: the translator may read them.

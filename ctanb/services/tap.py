@@ -13,6 +13,7 @@ from xml.sax.saxutils import escape
 import psycopg
 from fastapi import APIRouter, Depends, Request
 from fastapi.responses import Response
+from starlette.concurrency import run_in_threadpool
 
 from ctanb.services import vosi
 from ctanb.services.adql import ADQLError, Translation
@@ -179,8 +180,6 @@ async def sync(request: Request, identity: Annotated[Identity, Depends(get_ident
     try:
         query, maxrec, fmt, media = check_query_params(params)
         store: Store = request.app.state.store
-        from starlette.concurrency import run_in_threadpool
-
         result = await run_in_threadpool(
             run_query, store, query, maxrec=maxrec, groups=identity.groups
         )
@@ -219,9 +218,13 @@ async def availability(request: Request) -> Response:
     """VOSI availability: up when the store answers."""
     store: Store = request.app.state.store
     try:
-        with store.connect() as conn:
-            conn.execute("SELECT 1")
+        await run_in_threadpool(_ping, store)
         ok, note = True, "the ctanb archive is accepting queries"
     except Exception as exc:
         ok, note = False, f"store unreachable: {escape(str(exc))}"
     return Response(vosi.availability(ok, note), media_type="text/xml")
+
+
+def _ping(store: Store) -> None:
+    with store.connection() as conn:
+        conn.execute("SELECT 1")

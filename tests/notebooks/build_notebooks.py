@@ -172,6 +172,29 @@ explorer""",
     (
         "markdown",
         """\
+The Explorer is also a workbench: selecting rows fills the analysis forms (the map centred
+on the target, wide enough for the selected fields of view); a count map with a chosen pixel
+size and energy range runs here or on the service ("Run on the service", followed in the
+Jobs tab); every search and analysis is recorded in the History tab as ctanb Python, which
+exports as a notebook that makes the same products again.""",
+    ),
+    (
+        "code",
+        """\
+explorer.search.target.value = "Crab"
+explorer.search.radius.value = 0.1
+explorer.search.submit()
+explorer.table.select(obs_id=[str(o) for o in explorer.results["obs_id"][:2]])
+form = explorer.actions.forms["count_map"]
+form.fields["binsz"].value = "0.05"
+form.fields["energy_edges"].value = "0.5, 5, 100"
+workbench_map = explorer.actions.run("count_map", where="here")
+print(form.spec.to_python())
+print(explorer.history.to_script())""",
+    ),
+    (
+        "markdown",
+        """\
 ## Checks
 
 The reference is computed from the H.E.S.S. files themselves, without ctanb: a run sees the
@@ -203,6 +226,8 @@ assert sorted(widget_provenance["obs_id"]) == sorted(provenance_fields["obs_id"]
 assert len(hard) > 0 and all(float(e) >= 50 for e in obscore_search(
     events_above=50 * u.TeV, columns=["obs_id", "event_energy_max"])["event_energy_max"])
 assert len(explorer.table.table) == len(crab)
+assert workbench_map.value.map.geom.data_shape[0] == 2  # two energy bins
+assert [step.kind for step in explorer.history.steps] == ["search", "analysis"]
 print("search: all checks passed")""",
     ),
 ]
@@ -216,7 +241,9 @@ NOTEBOOKS["02_count_maps.ipynb"] = [
 
 `make_count_map` bins the events of any runs (obs_ids from the archive, files or GADF
 folders) into a gammapy `Map`: a 2D image, or a cube with `energy_edges`. The runs are
-downloaded from the archive once and cached.""",
+downloaded from the archive once and cached. Only events inside each run's good time
+intervals (GTIs) are counted; `bad_time_intervals=` leaves out more, and `safe_mask=`
+applies gammapy's safe-range methods (`aeff-max`, `edisp-bias`, `offset-max`) per run.""",
     ),
     ("code", SETUP),
     (
@@ -280,10 +307,36 @@ sky""",
     (
         "markdown",
         """\
+## Significance map
+
+`make_significance_map` estimates the background with a ring around each pixel (gammapy's
+`RingBackgroundMaker` method), leaving out the known sources of gamma-cat and the H.E.S.S.
+Galactic Plane Survey (the exclusion mask, drawn in white), and computes the Li & Ma
+significance in a 0.1° disc (as gammapy's `ExcessMapEstimator`), with FFT correlations.""",
+    ),
+    (
+        "code",
+        """\
+from astropy.coordinates import SkyCoord
+
+from ctanb.analysis import make_significance_map
+
+significance = make_significance_map(
+    crab["obs_id"], skydir=SkyCoord(83.633, 22.014, unit="deg"), width=3 * u.deg, binsz=0.04 * u.deg
+)
+peak, where = significance.peak()
+print(f"Crab: peak significance {peak:.1f} sigma at RA {where.ra.deg:.3f}, Dec {where.dec.deg:.3f}")
+show(significance.plot())""",
+    ),
+    (
+        "markdown",
+        """\
 ## Checks
 
-The total is recounted from the H.E.S.S. FITS files with astropy only: the events whose
-sky position falls in the map's pixels and whose energy is inside the energy edges.""",
+The total is recounted from the H.E.S.S. FITS files with astropy only: the events inside
+the run's GTIs whose sky position falls in the map's pixels and whose energy is inside the
+energy edges. The peak significance is recomputed with Li & Ma's formula (eq. 17) from the
+ON and OFF counts and alpha of that pixel.""",
     ),
     ("code", HESS_HELPERS),
     (
@@ -294,16 +347,36 @@ ny, nx = cube.map.data.shape[1:]
 independent = 0
 for obs_id in crab["obs_id"]:
     events = fits.getdata(hess_file(obs_id), "EVENTS")
+    gti = fits.getdata(hess_file(obs_id), "GTI")
+    good = np.zeros(len(events), dtype=bool)
+    for start, stop in zip(gti["START"], gti["STOP"]):
+        good |= (events["TIME"] >= start) & (events["TIME"] < stop)
     x, y = wcs.world_to_pixel(SkyCoord(events["RA"], events["DEC"], unit="deg"))
     inside = (x >= -0.5) & (x < nx - 0.5) & (y >= -0.5) & (y < ny - 0.5)
     in_energy = (events["ENERGY"] >= 0.5) & (events["ENERGY"] < 100)
-    independent += int(np.sum(inside & in_energy))
+    independent += int(np.sum(good & inside & in_energy))
 print("ctanb:", cube.total, " recounted from the files:", independent)""",
     ),
     (
         "code",
         """\
+image = significance.maps
+iy, ix = np.unravel_index(np.nanargmax(image["sqrt_ts"].data), image["sqrt_ts"].data.shape)
+n_on, n_off = image["counts"].data[iy, ix], image["n_off"].data[iy, ix]
+alpha = image["alpha"].data[iy, ix]
+li_ma = np.sqrt(2) * np.sqrt(
+    n_on * np.log((1 + alpha) / alpha * n_on / (n_on + n_off))
+    + n_off * np.log((1 + alpha) * n_off / (n_on + n_off))
+)
+print(f"peak {peak:.3f} sigma; Li & Ma from its counts: {li_ma:.3f} sigma")""",
+    ),
+    (
+        "code",
+        """\
 assert cube.total == independent > 1000
+assert abs(li_ma - peak) < 1e-6 * peak and peak > 20
+assert where.separation(SkyCoord(83.633, 22.014, unit="deg")) < 0.1 * u.deg
+assert not image["exclusion"].data.all()  # the Crab itself is excluded from the ring
 assert int(reread.data.sum()) == cube.total
 assert len(sky._footprints) == len(crab)
 assert sorted(str(f.obs_id) for f in cube.record.inputs) == sorted(str(o) for o in crab["obs_id"])
@@ -491,8 +564,8 @@ two_bins.to_table()""",
 ## Checks
 
 The ON counts per run are recounted from the H.E.S.S. files with astropy: events above
-1 TeV within the ON circle (`on_region` of the light curve). The night bins and the two
-free bins must hold the same events, regrouped.""",
+1 TeV within the ON circle (`on_region` of the light curve), inside the run's GTIs. The
+night bins and the two free bins must hold the same events, regrouped.""",
     ),
     ("code", HESS_HELPERS),
     (
@@ -502,11 +575,15 @@ region = per_run.record.parameters["on_region"]
 recount = {}
 for obs_id in crab["obs_id"]:
     events = fits.getdata(hess_file(obs_id), "EVENTS")
+    gti = fits.getdata(hess_file(obs_id), "GTI")  # only events in the good time count
+    good = np.zeros(len(events), dtype=bool)
+    for start, stop in zip(gti["START"], gti["STOP"]):
+        good |= (events["TIME"] >= start) & (events["TIME"] < stop)
     positions = SkyCoord(events["RA"], events["DEC"], unit="deg")
     on = (positions.separation(region.center) < region.radius) & (events["ENERGY"] >= 1) & (
         events["ENERGY"] < 100
     )
-    recount[str(obs_id)] = int(np.sum(on))
+    recount[str(obs_id)] = int(np.sum(on & good))
 table = per_run.to_table()
 nights = {int(np.floor(t - 0.5)) for t in crab["t_min"]}
 print("recounted ON per run:", recount)
@@ -535,7 +612,10 @@ NOTEBOOKS["05_remote_jobs.ipynb"] = [
 
 The same analyses can run next to the data, on the archive service's dask cluster, as IVOA
 UWS jobs: submit, follow (UWS `WAIT`, no polling), fetch the results and their provenance.
-The job list is also a widget, `JobMonitor`, kept live in the background.""",
+An analysis is described once by its spec (`CountMapSpec`, `SpectrumSpec`,
+`LightCurveSpec`: Quantities, SkyCoords, one default per parameter); the same spec runs here
+(`spec.run(obs_ids)`) or on the service (`jobs.submit(spec, obs_ids=...)`). The job list is
+also a widget, `JobMonitor` (the Explorer's Jobs tab), kept live in the background.""",
     ),
     ("code", SETUP),
     (
@@ -554,11 +634,20 @@ print("job types:", jobs.job_types())""",
     (
         "code",
         """\
+from ctanb.analysis.specs import CountMapSpec, LightCurveSpec, SpectrumSpec
+
+cube_spec = CountMapSpec(
+    width=4 * u.deg, binsz=3 * u.arcmin, energy_edges=[0.5, 5, 100] * u.TeV
+)
+spectrum_spec = SpectrumSpec(energy_edges=[0.5, 1, 2, 5, 10, 100] * u.TeV)
 submitted = [
-    jobs.submit("countmap", obs_ids=obs_ids, energy_edges=[0.5, 5, 100], width=4, binsz=0.05),
-    jobs.submit("spectrum", obs_ids=obs_ids, energy_edges=[0.5, 1, 2, 5, 10, 100]),
-    jobs.submit("lightcurve", obs_ids=obs_ids, e_min=1, e_max=100, time_bins="night"),
+    jobs.submit(cube_spec, obs_ids=obs_ids),
+    jobs.submit(spectrum_spec, obs_ids=obs_ids),
+    # or by name, with numbers or Quantities in the declared units
+    jobs.submit("lightcurve", obs_ids=obs_ids, e_min=1 * u.TeV, e_max=100, time_bins="night"),
 ]
+print(cube_spec.to_parameters(), cube_spec.to_cli())
+[(job.job_type, job.job_id, job.phase) for job in submitted]
 [(job.job_type, job.job_id, job.phase) for job in submitted]""",
     ),
     (
@@ -620,7 +709,8 @@ import numpy as np
 
 from ctanb.analysis import extract_spectrum, make_count_map, make_light_curve
 
-local_cube = make_count_map(
+local_cube = cube_spec.run(obs_ids)  # the same spec, here
+same_cube = make_count_map(
     obs_ids, energy_edges=[0.5, 5, 100] * u.TeV, width=4 * u.deg, binsz=0.05 * u.deg
 )
 local_spectrum = extract_spectrum(obs_ids, energy_edges=[0.5, 1, 2, 5, 10, 100] * u.TeV)
@@ -635,6 +725,7 @@ print("count map: remote", remote_cube.total, "local", local_cube.total)""",
 assert [job.phase for job in finished] == ["COMPLETED"] * 3
 assert remote_cube.total == local_cube.total > 1000
 assert np.array_equal(remote_cube.map.data, local_cube.map.data)
+assert remote_cube.checksum() == local_cube.checksum() == same_cube.checksum()
 assert np.array_equal(np.asarray(remote_spectrum["n_on"]), local_spectrum.n_on)
 assert np.array_equal(np.asarray(remote_spectrum["n_off"]), local_spectrum.n_off)
 assert np.array_equal(np.asarray(remote_curve["n_on"]), np.asarray(local_curve["n_on"]))

@@ -9,6 +9,7 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, FastAPI, HTTPException, Request
 from fastapi.responses import FileResponse, RedirectResponse, Response
+from starlette.concurrency import run_in_threadpool
 
 from ctanb.services.auth import Identity, get_identity
 from ctanb.services.results import error_document
@@ -65,9 +66,12 @@ def _router(prefix: str, fixed: str | None = None) -> APIRouter:
     def list_url(request: Request, name: str) -> str:
         return base_url(request) + ("/tap/async" if fixed else f"/uws/{name}")
 
-    def load(request: Request, job_id: str, identity: Identity) -> dict[str, Any]:
+    async def load(request: Request, job_id: str, identity: Identity) -> dict[str, Any]:
+        # the store is read in a worker thread: the event loop serves other requests
         try:
-            return _service(request).job(job_id, identity, job_type(request))
+            return await run_in_threadpool(
+                _service(request).job, job_id, identity, job_type(request)
+            )
         except JobNotFoundError as exc:
             raise HTTPException(404, str(exc)) from exc
 
@@ -82,7 +86,8 @@ def _router(prefix: str, fixed: str | None = None) -> APIRouter:
         name = job_type(request)
         phases = [p.upper() for p in request.query_params.getlist("PHASE")]
         last = request.query_params.get("LAST")
-        jobs = _service(request).jobs(
+        jobs = await run_in_threadpool(
+            _service(request).jobs,
             identity,
             name,
             phases,
@@ -100,7 +105,9 @@ def _router(prefix: str, fixed: str | None = None) -> APIRouter:
         params = await tap_request(request)
         params["_BASE_URL"] = base_url(request)
         try:
-            job_id = _service(request).create(name, job_owner(identity), identity.groups, params)
+            job_id = await run_in_threadpool(
+                _service(request).create, name, job_owner(identity), identity.groups, params
+            )
         except ParameterError as exc:
             return Response(
                 error_document(str(exc)), status_code=400, media_type="application/x-votable+xml"
@@ -112,7 +119,7 @@ def _router(prefix: str, fixed: str | None = None) -> APIRouter:
         job_id: str, request: Request, identity: Annotated[Identity, Depends(get_identity)]
     ) -> Response:
         """Return the job document; with WAIT=seconds, block until the phase changes."""
-        job = load(request, job_id, identity)
+        job = await load(request, job_id, identity)
         wait = request.query_params.get("WAIT")
         if wait is not None and job["phase"] not in FINAL:
             try:
@@ -128,7 +135,7 @@ def _router(prefix: str, fixed: str | None = None) -> APIRouter:
                     break
                 with contextlib.suppress(TimeoutError):
                     await asyncio.wait_for(_service(request).changed.wait(), min(remaining, 1))
-                job = load(request, job_id, identity)
+                job = await load(request, job_id, identity)
         url = f"{list_url(request, job['job_type'])}/{job_id}"
         if "json" in request.headers.get("accept", ""):
             return Response(documents.job_json(job, url), media_type="application/json")
@@ -139,8 +146,8 @@ def _router(prefix: str, fixed: str | None = None) -> APIRouter:
         job_id: str, request: Request, identity: Annotated[Identity, Depends(get_identity)]
     ) -> Response:
         """Delete a job and its results."""
-        job = load(request, job_id, identity)
-        _service(request).delete(job)
+        job = await load(request, job_id, identity)
+        await run_in_threadpool(_service(request).delete, job)
         return redirect(list_url(request, job["job_type"]))
 
     @router.post("/{job_id}")
@@ -151,9 +158,9 @@ def _router(prefix: str, fixed: str | None = None) -> APIRouter:
         params = await tap_request(request)
         if params.get("ACTION", "").upper() == "DELETE":
             return await delete(job_id, request, identity)
-        job = load(request, job_id, identity)
+        job = await load(request, job_id, identity)
         try:
-            _service(request).set_parameters(job, params)
+            await run_in_threadpool(_service(request).set_parameters, job, params)
         except ParameterError as exc:
             raise HTTPException(409 if "PENDING" in str(exc) else 400, str(exc)) from exc
         return redirect(f"{list_url(request, job['job_type'])}/{job_id}")
@@ -163,19 +170,19 @@ def _router(prefix: str, fixed: str | None = None) -> APIRouter:
         job_id: str, request: Request, identity: Annotated[Identity, Depends(get_identity)]
     ) -> Response:
         """Return the job's phase."""
-        return _text(load(request, job_id, identity)["phase"])
+        return _text((await load(request, job_id, identity))["phase"])
 
     @router.post("/{job_id}/phase")
     async def set_phase(
         job_id: str, request: Request, identity: Annotated[Identity, Depends(get_identity)]
     ) -> Response:
         """PHASE=RUN queues a PENDING job; PHASE=ABORT aborts an unfinished one."""
-        job = load(request, job_id, identity)
+        job = await load(request, job_id, identity)
         phase = (await tap_request(request)).get("PHASE", "").upper()
         if phase == "RUN":
-            _service(request).run(job)
+            await run_in_threadpool(_service(request).run, job)
         elif phase == "ABORT":
-            _service(request).abort(job)
+            await run_in_threadpool(_service(request).abort, job)
         else:
             raise HTTPException(400, f"PHASE must be RUN or ABORT, not '{phase}'")
         return redirect(f"{list_url(request, job['job_type'])}/{job_id}")
@@ -188,7 +195,7 @@ def _router(prefix: str, fixed: str | None = None) -> APIRouter:
         identity: Annotated[Identity, Depends(get_identity)],
     ) -> Response:
         """Return one result file."""
-        job = load(request, job_id, identity)
+        job = await load(request, job_id, identity)
         for result in job["results"] if job["phase"] == "COMPLETED" else []:
             if result["id"] == result_id:
                 return FileResponse(result["path"], media_type=result["mime"])
@@ -202,7 +209,7 @@ def _router(prefix: str, fixed: str | None = None) -> APIRouter:
         identity: Annotated[Identity, Depends(get_identity)],
     ) -> Response:
         """Return one item of the job resource (UWS 1.1 section 2.2.3)."""
-        job = load(request, job_id, identity)
+        job = await load(request, job_id, identity)
         url = f"{list_url(request, job['job_type'])}/{job_id}"
         if item == "error":
             return Response(
@@ -238,7 +245,7 @@ def _router(prefix: str, fixed: str | None = None) -> APIRouter:
         identity: Annotated[Identity, Depends(get_identity)],
     ) -> Response:
         """Change executionduration, destruction or (PENDING jobs) parameters."""
-        job = load(request, job_id, identity)
+        job = await load(request, job_id, identity)
         service = _service(request)
         params = await tap_request(request)
         if item == "executionduration":
@@ -246,17 +253,19 @@ def _router(prefix: str, fixed: str | None = None) -> APIRouter:
                 seconds = int(params.get("EXECUTIONDURATION", ""))
             except ValueError as exc:
                 raise HTTPException(400, "EXECUTIONDURATION must be whole seconds") from exc
-            service.update(job_id, execution_duration=max(1, min(seconds, MAX_DURATION_S)))
+            duration = max(1, min(seconds, MAX_DURATION_S))
+            await run_in_threadpool(service.update, job_id, execution_duration=duration)
         elif item == "destruction":
             try:
                 when = datetime.fromisoformat(params.get("DESTRUCTION", "").replace("Z", "+00:00"))
             except ValueError as exc:
                 raise HTTPException(400, "DESTRUCTION must be an ISO 8601 date") from exc
             when = when if when.tzinfo else when.replace(tzinfo=UTC)
-            service.update(job_id, destruction=min(when, datetime.now(UTC) + RETENTION))
+            when = min(when, datetime.now(UTC) + RETENTION)
+            await run_in_threadpool(service.update, job_id, destruction=when)
         elif item == "parameters":
             try:
-                service.set_parameters(job, params)
+                await run_in_threadpool(service.set_parameters, job, params)
             except ParameterError as exc:
                 raise HTTPException(409 if "PENDING" in str(exc) else 400, str(exc)) from exc
         else:
