@@ -44,7 +44,9 @@ router = APIRouter(tags=["products"])
 COLLECTION = "CTANB-DL4"
 MAX_PRODUCT_BYTES = 64 * 1024**2
 DEFAULT_EMBARGO = timedelta(days=365)
-MAP_HDUS = ("COUNTS", "SIGNIFICANCE", "SQRT_TS", "EXCESS", "FLUX")
+#: Map HDUs of a product, in the order that names it (a significance map also holds COUNTS)
+MAP_HDUS = ("SQRT_TS", "SIGNIFICANCE", "EXCESS", "FLUX", "COUNTS")
+_MAP_KINDS = {"SQRT_TS": "significance", "SIGNIFICANCE": "significance", "COUNTS": "countmap"}
 HC_TEV_M = 1.239841984e-18  # h c in TeV m: wavelength = HC / energy
 _MAX_TITLE = 300
 
@@ -125,7 +127,7 @@ def inspect_product(data: bytes) -> Product:
                 cube = any(a.nbin > 1 for a in geom.axes)
                 product = Product(
                     "cube" if cube else "image",
-                    "countmap" if hdu == "COUNTS" else hdu.lower(),
+                    _MAP_KINDS.get(hdu, hdu.lower()),
                     doc,
                     "",
                     [],
@@ -137,8 +139,9 @@ def inspect_product(data: bytes) -> Product:
                     product.shape["em_xel"] = energy_axes[0].nbin
                 ny, nx = image.data.shape[-2:]
                 product.shape.update(s_xel1=int(nx), s_xel2=int(ny))
-                if hdu == "COUNTS":
-                    product.shape["event_count"] = int(np.nansum(image.data))
+                if "COUNTS" in names:
+                    counts = image if hdu == "COUNTS" else Map.from_hdulist(hdulist, hdu="COUNTS")
+                    product.shape["event_count"] = int(np.nansum(counts.data))
             else:
                 raise _bad(
                     "no product in the file: expected an HDU named SPECTRUM, LIGHTCURVE or "

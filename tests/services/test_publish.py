@@ -10,7 +10,7 @@ import pyvo
 import requests
 from astropy.coordinates import SkyCoord
 
-from ctanb.analysis import make_count_map, make_light_curve
+from ctanb.analysis import make_count_map, make_light_curve, make_significance_map
 from ctanb.jobs import JobClient
 from ctanb.search import ArchiveClient, ArchiveError
 from ctanb.search.publish import publish, withdraw
@@ -43,12 +43,18 @@ def test_count_cube_image_and_light_curve(crab_files, archive_url, tap_url, toke
     )
     image = make_count_map(crab_files, skydir=centre, width=1 * u.deg, binsz=0.1 * u.deg)
     curve = make_light_curve(crab_files, time_bins="run")
-    published = [p.publish(client=alice) for p in (cube, image, curve)]
+    significance = make_significance_map(
+        crab_files, skydir=centre, width=2 * u.deg, binsz=0.05 * u.deg, exclusion=None
+    )
+    published = [p.publish(client=alice) for p in (cube, image, curve, significance)]
     try:
         rows = [row_of(tap_url, tokens["alice"], p) for p in published]
-        assert [r["dataproduct_type"] for r in rows] == ["cube", "image", "timeseries"]
+        types = [r["dataproduct_type"] for r in rows]
+        assert types == ["cube", "image", "timeseries", "image"]
         assert {r["calib_level"] for r in rows} == {4}
-        cube_row, image_row, curve_row = rows
+        cube_row, image_row, curve_row, significance_row = rows
+        assert "significance" in str(significance_row["obs_title"])
+        assert significance_row["event_count"] == int(np.nansum(significance.maps["counts"].data))
         assert (cube_row["s_xel1"], cube_row["s_xel2"], cube_row["em_xel"]) == (40, 40, 2)
         assert cube_row["energy_min"] == pytest.approx(0.5)
         assert cube_row["energy_max"] == pytest.approx(100)
