@@ -391,7 +391,7 @@ async def publish(
     A multipart form: ``file`` (the FITS product), and optionally ``group``,
     ``data_rights`` (proprietary or public), ``release_date`` (ISO 8601) and ``title``.
     """
-    if identity.anonymous:  # before reading a byte of the upload
+    if identity.anonymous or not identity.groups:  # refused before a byte is read
         _group(identity, None)
     data, fields = await _read_upload(request)
     group = _group(identity, fields.get("group") or None)
