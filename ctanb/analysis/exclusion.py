@@ -43,7 +43,8 @@ def _catalog_sources() -> tuple[SkyCoord, np.ndarray]:
     """Positions and sizes (deg) of the gamma-cat and HGPS sources (read once)."""
     from gammapy.catalog import SourceCatalogGammaCat, SourceCatalogHGPS
 
-    folder = get_settings().catalogs_dir
+    settings = get_settings()
+    folder = settings.catalogs_dir or settings.data_dir / "catalogs"
     try:
         gammacat = SourceCatalogGammaCat(folder / "gammacat" / "gammacat.fits.gz").table
         hgps = SourceCatalogHGPS(folder / "hgps_catalog_v1.fits.gz").table
