@@ -67,7 +67,9 @@ ACTIVE = ("QUEUED", "EXECUTING")
 DEFAULT_DURATION_S = 600
 MAX_DURATION_S = 3600
 RETENTION = timedelta(days=7)
-INSTANCE_LOCK = 724002  # advisory lock held (shared) by every running service process
+# A process running a job holds this advisory lock (with the job id's hash) on a connection
+# of its own: a job left EXECUTING whose lock nobody holds was running in a process that died.
+JOB_LOCK = 724003
 MAX_QUERY_S = MAX_DURATION_S  # a TAP job's statement timeout: its duration, at most this
 ANONYMOUS_PREFIX = "anonymous:"
 
@@ -118,7 +120,8 @@ class JobService:
         self._dask_lock = threading.Lock()
         self._futures: dict[str, Any] = {}
         self._janitor: asyncio.Task[None] | None = None
-        self._instance: Any = None  # connection holding the shared instance lock
+        self._locks: Any = None  # connection holding the locks of the jobs running here
+        self._lock_lock = threading.Lock()
 
     # -------------------------------------------------------------- life cycle
     async def start(self) -> None:
@@ -126,12 +129,9 @@ class JobService:
         self.loop = asyncio.get_running_loop()
         self.results_dir.mkdir(parents=True, exist_ok=True)
         # Several service processes (`ctanb serve --workers N`, or several hosts) share the
-        # jobs: each holds a shared advisory lock while it runs, and only a process that
-        # finds no other one running settles the jobs left EXECUTING by a previous run.
-        self._instance = self.store.connect(autocommit=True)
-        alone = self._instance.execute(
-            "SELECT pg_try_advisory_lock(%s)", (INSTANCE_LOCK,)
-        ).fetchone()
+        # jobs: each holds an advisory lock per job it runs, and a job left EXECUTING without
+        # its lock belonged to a process that died (settled here and by the janitor).
+        self._locks = self.store.connect(autocommit=True)
         with self.store.connection() as conn:
             conn.execute("SELECT pg_advisory_xact_lock(724001)")  # one DDL writer at a time
             conn.execute(JOBS_SQL)
@@ -139,14 +139,7 @@ class JobService:
             conn.execute(
                 "UPDATE uws.job SET owner = 'anonymous:' || job_id WHERE owner = 'anonymous'"
             )
-            if alone and alone[0]:
-                conn.execute(
-                    "UPDATE uws.job SET phase = 'ERROR', ended = now(), error = 'the service "
-                    "restarted while this job ran: submit it again' WHERE phase = 'EXECUTING'"
-                )
-        if alone and alone[0]:
-            self._instance.execute("SELECT pg_advisory_unlock(%s)", (INSTANCE_LOCK,))
-        self._instance.execute("SELECT pg_advisory_lock_shared(%s)", (INSTANCE_LOCK,))
+        self._settle_orphans()
         with self.store.connection() as conn:
             queued = conn.execute(
                 "SELECT job_id FROM uws.job WHERE phase = 'QUEUED' ORDER BY created"
@@ -163,9 +156,9 @@ class JobService:
         if self._dask is not None:
             with contextlib.suppress(Exception):
                 self._dask.close()
-        if self._instance is not None:
+        if self._locks is not None:
             with contextlib.suppress(Exception):
-                self._instance.close()
+                self._locks.close()
 
     def notify(self) -> None:
         """Wake every WAIT (thread-safe)."""
@@ -320,7 +313,41 @@ class JobService:
         """Run a QUEUED job in a service thread (which hands analyses to dask)."""
         self.threads.submit(self._execute, job_id)
 
+    def _settle_orphans(self) -> int:
+        """Set to ERROR the EXECUTING jobs that no running process holds; return how many."""
+        settled = 0
+        with self.store.connection() as conn:
+            running = conn.execute("SELECT job_id FROM uws.job WHERE phase = 'EXECUTING'")
+            for (job_id,) in running.fetchall():
+                with conn.transaction():
+                    free = conn.execute(
+                        "SELECT pg_try_advisory_xact_lock(%s, hashtext(%s))", (JOB_LOCK, job_id)
+                    ).fetchone()
+                    if free and free[0]:
+                        settled += conn.execute(
+                            "UPDATE uws.job SET phase = 'ERROR', ended = now(), error = 'the "
+                            "service restarted while this job ran: submit it again' WHERE "
+                            "job_id = %s AND phase = 'EXECUTING'",
+                            (job_id,),
+                        ).rowcount
+        return settled
+
     def _execute(self, job_id: str) -> None:
+        with self._lock_lock:
+            held = self._locks.execute(
+                "SELECT pg_try_advisory_lock(%s, hashtext(%s))", (JOB_LOCK, job_id)
+            ).fetchone()
+        if not (held and held[0]):  # another process is starting or running this job
+            return
+        try:
+            self._execute_locked(job_id)
+        finally:
+            with self._lock_lock, contextlib.suppress(Exception):
+                self._locks.execute(
+                    "SELECT pg_advisory_unlock(%s, hashtext(%s))", (JOB_LOCK, job_id)
+                )
+
+    def _execute_locked(self, job_id: str) -> None:
         with self.store.connection() as conn:
             row = conn.execute(
                 "UPDATE uws.job SET phase = 'EXECUTING', started = now() WHERE job_id = %s "
@@ -485,6 +512,9 @@ class JobService:
     async def _housekeeping(self) -> None:
         """Delete jobs past their destruction time; stop jobs past their duration."""
         while True:
+            with contextlib.suppress(Exception):
+                if self._settle_orphans():
+                    self.notify()
             with contextlib.suppress(Exception):
                 with self.store.connection() as conn:
                     expired = conn.execute(
