@@ -12,7 +12,14 @@ import numpy as np
 from astropy.io.votable.tree import Info, Resource, TableElement, VOTableFile
 from astropy.table import Column, MaskedColumn, Table
 
-from ctanb.services.obscore import COLUMN_BY_NAME
+from ctanb.services.obscore import COLUMN_BY_NAME as OBSCORE_COLUMNS
+from ctanb.services.provtap import COLUMNS as PROVENANCE_COLUMNS
+
+#: Metadata of result columns by name (ObsCore first; ProvTAP names mean one thing).
+COLUMN_BY_NAME = {
+    **{c.name: c for columns in PROVENANCE_COLUMNS.values() for c in columns},
+    **OBSCORE_COLUMNS,
+}
 
 __all__ = ["FORMATS", "QueryResult", "error_document", "normalise_format", "render"]
 

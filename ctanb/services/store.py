@@ -31,7 +31,7 @@ from psycopg_pool import ConnectionPool
 
 from ctanb.config import Settings, get_settings
 from ctanb.errors import ConfigurationError
-from ctanb.services import obscore, schema, tap_schema
+from ctanb.services import obscore, provtap, schema, tap_schema
 from ctanb.services.cluster import PrivateCluster
 
 TOKENS_SQL = """
@@ -161,6 +161,7 @@ class Store:
             conn.execute(tap_schema.create_sql())
             conn.execute(TOKENS_SQL)
             _create_reader_role(conn)
+            provtap.initialise(conn, READER_ROLE)  # ProvTAP tables, views, grants
             _mark_sphere_operators_leakproof(conn)
             # ADQL translation of AREA() calls this helper.
             conn.execute(

@@ -30,6 +30,7 @@ from typing import Any
 from psycopg.types.json import Jsonb
 
 from ctanb.config import Settings
+from ctanb.services import provtap
 from ctanb.services.auth import Identity
 from ctanb.services.results import render
 from ctanb.services.store import Store
@@ -139,7 +140,7 @@ class JobService:
             conn.execute(
                 "UPDATE uws.job SET owner = 'anonymous:' || job_id WHERE owner = 'anonymous'"
             )
-        self._settle_orphans()
+        await self._settle_at_start()
         with self.store.connection() as conn:
             queued = conn.execute(
                 "SELECT job_id FROM uws.job WHERE phase = 'QUEUED' ORDER BY created"
@@ -147,6 +148,24 @@ class JobService:
         for (job_id,) in queued:
             self.submit(job_id)
         self._janitor = asyncio.create_task(self._housekeeping())
+
+    async def _settle_at_start(self, patience_s: float = 5.0) -> None:
+        """Settle orphaned jobs, waiting a moment for the locks of a process just killed.
+
+        PostgreSQL releases a killed process's locks when it notices that its client is
+        gone, which takes a moment on a busy machine: while EXECUTING jobs remain, try again
+        for ``patience_s`` (the janitor settles any left later, every 30 s).
+        """
+        deadline = asyncio.get_running_loop().time() + patience_s
+        while True:
+            self._settle_orphans()
+            with self.store.connection() as conn:
+                left = conn.execute(
+                    "SELECT count(*) FROM uws.job WHERE phase = 'EXECUTING'"
+                ).fetchone()
+            if not (left and left[0]) or asyncio.get_running_loop().time() > deadline:
+                return
+            await asyncio.sleep(0.2)
 
     async def stop(self) -> None:
         """Stop the janitor, the threads and the dask client."""
@@ -374,6 +393,8 @@ class JobService:
             done = self._finish(job_id, phase="COMPLETED", results=stored)
             if not done:
                 shutil.rmtree(workdir, ignore_errors=True)
+            else:
+                self._record_provenance(job_id, workdir, groups)
         except TimeoutError:  # before OSError, of which it is a kind
             self._finish(
                 job_id,
@@ -389,6 +410,13 @@ class JobService:
         finally:
             self._futures.pop(job_id, None)
         self.notify()
+
+    def _record_provenance(self, job_id: str, workdir: Path, groups: list[str]) -> None:
+        """Write a finished job's provenance into the ProvTAP tables (never fails the job)."""
+        try:
+            provtap.record_job(self.store, job_id, workdir, groups)
+        except Exception:
+            log.exception("job %s: its provenance could not be recorded in ProvTAP", job_id)
 
     def _finish(self, job_id: str, **values: Any) -> int:
         with self.store.connection() as conn:
