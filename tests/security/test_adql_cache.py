@@ -13,27 +13,39 @@ from __future__ import annotations
 import os
 
 import pytest
-from hypothesis import HealthCheck, example, given, settings
+from hypothesis import HealthCheck, event, example, given, settings
 from hypothesis import strategies as st
 
 from ctanb.services import adql
 
-EXAMPLES = int(os.environ.get("CTANB_HYPOTHESIS_EXAMPLES", "30"))
+# a third of the examples go through the cache (pytest --hypothesis-show-statistics)
+EXAMPLES = int(os.environ.get("CTANB_HYPOTHESIS_EXAMPLES", "60"))
 
-SPECIAL = ["--", "/*", "*/", "''", '""', "ctanb0001ph", "987600000", "é", "☃", "\u200b", "𝔸"]
+SPECIAL = ["--", "/*", "*/", "''", '""', "é", "☃", "\u200b", "𝔸"]
+MARKERS = st.sampled_from(["ctanb0001ph", "ctanb0000ph", "987600000", "987600001.25"])
 ALPHABET = st.sampled_from([*"aZ09 _.,;:'\"-/*\\$%()=<>|&\n\t", *SPECIAL])
-TEXT = st.lists(ALPHABET, max_size=12).map("".join)
+NASTY = st.lists(ALPHABET, max_size=12).map("".join)
+# printable ASCII, quotes, comment starts, semicolons, backslashes and dollars included:
+# the text that reaches the cache
+PLAIN = st.lists(
+    st.sampled_from([*"abcXYZ019 _.-%:+'\";\\$/*", "--", "/*", "*/", "''", '""', "; RESET ROLE"]),
+    max_size=10,
+).map("".join)
+MARKED = st.tuples(PLAIN, MARKERS, PLAIN).map("".join)
+# plain text most of the time, so that many shapes are cacheable and the cache is exercised
+TEXT = st.one_of(*[PLAIN] * 8, NASTY, NASTY, MARKED)
 COLUMNS = ["obs_id", "target_name", "s_ra", "s_dec", "t_min", "em_min", "obs_collection"]
 
 
 @st.composite
 def numbers(draw):
-    kind = draw(st.sampled_from(["int", "float", "exp", "dot", "trailing"]))
+    kind = draw(st.sampled_from(["int", "float", "float", "exp", "bare-exp", "dot", "trailing"]))
     value = draw(st.integers(min_value=2, max_value=10**9))
     return {
         "int": str(value),
         "float": f"{value}.{draw(st.integers(0, 999))}",
-        "exp": f"{value}e{draw(st.integers(-5, 5))}",
+        "exp": f"{value}.{draw(st.integers(0, 99))}e{draw(st.integers(-5, 5))}",
+        "bare-exp": f"{value}e{draw(st.integers(-5, 5))}",
         "dot": f".{value}",
         "trailing": f"{value}.",
     }[kind]
@@ -56,7 +68,7 @@ def query_pair(draw):
         st.lists(st.sampled_from(["eq", "like", "gt", "in", "cone", "between"]), max_size=3)
     )
     joins = draw(st.lists(st.sampled_from(["AND", "OR"]), min_size=3, max_size=3))
-    top = draw(st.booleans())
+    top = draw(st.one_of(st.just(0), st.integers(2, 10**6)))
     comment = draw(st.sampled_from(["", "comment"]))
     aliases = [draw(TEXT.filter(lambda t: t.strip('"') != "")) for _ in columns]
 
@@ -87,7 +99,7 @@ def query_pair(draw):
                     "1 = CONTAINS(POINT('ICRS', s_ra, s_dec), "
                     f"CIRCLE('ICRS', {num()}, {num()}, {num()}))"
                 )
-        text = f"SELECT {'TOP ' + num() + ' ' if top else ''}{select} FROM ivoa.obscore"
+        text = f"SELECT {'TOP ' + str(top) + ' ' if top else ''}{select} FROM ivoa.obscore"
         if where:
             text += " WHERE " + where[0]
             for join, condition in zip(joins, where[1:], strict=False):
@@ -133,8 +145,13 @@ REPORTED = (
 def test_cached_translation_equals_translation_alone(pair):
     first, second = pair
     translated(first)  # fills the cache with the shape
+    info = adql._translate_shape.cache_info()
     cached = translated(second)
     alone = translated_alone(second)
+    # how often each path is taken is shown by pytest --hypothesis-show-statistics
+    after = adql._translate_shape.cache_info()
+    looked_up = (after.hits, after.misses) != (info.hits, info.misses)
+    event("a shape looked up in the cache" if looked_up else "translated alone or refused")
     if cached is not None:
         assert cached == alone, (second, cached, alone)
 
