@@ -50,6 +50,11 @@ def check_size(adql: str) -> None:
     """
     if "\x00" in adql:
         raise ADQLError("the query holds a NUL character: remove it")
+    for token in _TOKENS.finditer(adql):
+        name = token.group("identifier")
+        if name and "'" in name:
+            # queryparser loses track of strings after such a name (it drops their text)
+            raise ADQLError(f"the quoted name {name} holds a single quote: rename it")
     if len(adql) > MAX_QUERY_CHARS:
         raise ADQLError(
             f"the query has {len(adql)} characters; this service takes at most "
