@@ -10,10 +10,12 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
+from ctanb.errors import UsageError
+
 __all__ = ["JOB_TYPES", "JobType", "Parameter", "ParameterError"]
 
 
-class ParameterError(ValueError):
+class ParameterError(UsageError):
     """A job parameter that does not fit its declaration; the message names it."""
 
 
