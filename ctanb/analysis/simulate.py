@@ -1,11 +1,4 @@
 """Alias of :mod:`ctanb.simulate`, kept for the tutorials and older imports."""
 
-from ctanb.simulate import PointSource, add_arguments, default_irf_file, run, simulate_runs
-
-__all__ = [
-    "PointSource",
-    "add_arguments",
-    "default_irf_file",
-    "run",
-    "simulate_runs",
-]
+from ctanb.simulate import *  # noqa: F403 - the package's public names, nothing else
+from ctanb.simulate import __all__ as __all__

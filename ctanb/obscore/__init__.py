@@ -30,22 +30,6 @@ VIEW = "cta.vo_obscore"
 COLUMNS: tuple[Column, ...] = (*MANDATORY, *OPTIONAL, *CTA)
 COLUMN_BY_NAME: dict[str, Column] = {column.name: column for column in COLUMNS}
 
-#: Columns TAP_SCHEMA marks ``principal`` (what a client shows first).
-PRINCIPAL_COLUMNS: tuple[str, ...] = (
-    "dataproduct_type",
-    "obs_collection",
-    "obs_id",
-    "target_name",
-    "s_ra",
-    "s_dec",
-    "t_min",
-    "t_max",
-    "access_url",
-    "energy_min",
-    "energy_max",
-    "instrument_name",
-)
-
 #: The columns the CTA Data Distiller prototype showed.
 PROTOTYPE_COLUMNS: tuple[str, ...] = (
     "dataproduct_type",
@@ -54,6 +38,17 @@ PROTOTYPE_COLUMNS: tuple[str, ...] = (
     "target_name",
     "s_ra",
     "s_dec",
+)
+
+#: Columns TAP_SCHEMA marks ``principal`` (what a client shows first).
+PRINCIPAL_COLUMNS: tuple[str, ...] = (
+    *PROTOTYPE_COLUMNS,
+    "t_min",
+    "t_max",
+    "access_url",
+    "energy_min",
+    "energy_max",
+    "instrument_name",
 )
 
 #: A search's default result columns: the prototype's, then what an analysis needs.
