@@ -9,6 +9,7 @@ their SQL types.
 
 from __future__ import annotations
 
+import dataclasses
 from dataclasses import dataclass
 
 from ctanb import obscore as model
@@ -70,19 +71,7 @@ class Column:
         sql = _SQL_BY_XTYPE.get(column.xtype) or _SQL_BY_DATATYPE[column.datatype]
         if column.name in NOT_NULL:
             sql += " NOT NULL"
-        return cls(
-            name=column.name,
-            sql=sql,
-            datatype=column.datatype,
-            unit=column.unit,
-            ucd=column.ucd,
-            utype=column.utype,
-            description=column.description,
-            source=column.source,
-            group=column.group,
-            indexed=column.indexed,
-            xtype=column.xtype,
-        )
+        return cls(sql=sql, **dataclasses.asdict(column))
 
 
 _SQL_BY_DATATYPE = {

@@ -7,9 +7,9 @@ XML: no hand-made markup, so escaping and namespaces are the library's.
 from __future__ import annotations
 
 import json
+import xml.etree.ElementTree as ET
 from datetime import UTC, datetime
 from typing import Any
-from xml.sax.saxutils import escape, quoteattr
 
 from pydantic_xml import BaseXmlModel, element
 from vo_models.uws import (
@@ -25,6 +25,7 @@ from vo_models.uws import (
 from vo_models.uws.types import ErrorType, UWSVersion
 
 from ctanb.services.uws.definitions import JobType
+from ctanb.services.uws.definitions import Parameter as JobParameter
 from ctanb.uws import UWS_NS, XLINK_NS
 
 __all__ = [
@@ -171,28 +172,26 @@ def job_list(jobs: list[dict[str, Any]], url: str) -> str:
     return _to_xml(Jobs(jobref=refs, version=UWSVersion.V1_1))
 
 
+def _parameter_attributes(p: JobParameter) -> dict[str, str]:
+    attributes = {"name": p.name, "type": p.type}
+    optional = {
+        "unit": p.unit or None,
+        "default": p.default,
+        "min": None if p.minimum is None else str(p.minimum),
+        "max": None if p.maximum is None else str(p.maximum),
+        "options": ",".join(p.allowed) if p.allowed else None,
+    }
+    attributes.update({k: v for k, v in optional.items() if v is not None})
+    attributes["required"] = str(p.default is None and not p.optional).lower()
+    return attributes
+
+
 def description(job_types: dict[str, JobType], url: str) -> str:
     """The job types and their declared parameters (as OPUS describes its jobs)."""
-    parts = []
+    root = ET.Element("jobTypes", xmlns="urn:ctanb:uws")
     for name, job_type in job_types.items():
-        params = "".join(
-            f"<parameter name={quoteattr(p.name)} type={quoteattr(p.type)}"
-            + (f" unit={quoteattr(p.unit)}" if p.unit else "")
-            + (f" default={quoteattr(p.default)}" if p.default is not None else "")
-            + (f" min={quoteattr(str(p.minimum))}" if p.minimum is not None else "")
-            + (f" max={quoteattr(str(p.maximum))}" if p.maximum is not None else "")
-            + (f" options={quoteattr(','.join(p.allowed))}" if p.allowed else "")
-            + f" required={quoteattr(str(p.default is None and not p.optional).lower())}>"
-            f"{escape(p.description)}</parameter>"
-            for p in job_type.parameters
-        )
-        parts.append(
-            f"<jobType name={quoteattr(name)} href={quoteattr(f'{url}/{name}')}>"
-            f"<description>{escape(job_type.description)}</description>{params}"
-            "</jobType>"
-        )
-    return (
-        '<?xml version="1.0" encoding="UTF-8"?>\n<jobTypes xmlns="urn:ctanb:uws">'
-        + "".join(parts)
-        + "</jobTypes>\n"
-    )
+        node = ET.SubElement(root, "jobType", name=name, href=f"{url}/{name}")
+        ET.SubElement(node, "description").text = job_type.description
+        for p in job_type.parameters:
+            ET.SubElement(node, "parameter", _parameter_attributes(p)).text = p.description
+    return _DECLARATION + ET.tostring(root, encoding="unicode") + "\n"
