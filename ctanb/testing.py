@@ -63,10 +63,13 @@ class ServiceProcess:
         Settings of the service (its store); ``service_url`` gives the port.
     extra_env : dict
         More environment variables for the child.
+    workers : int
+        Service processes (``ctanb serve --workers``).
     """
 
     settings: Settings
     extra_env: dict[str, str] = field(default_factory=dict)
+    workers: int = 1
     log_path: Path | None = None
     process: subprocess.Popen[bytes] | None = None
 
@@ -86,7 +89,11 @@ class ServiceProcess:
         self.log_path = self.log_path or self.settings.home / f"service-{self.port}.log"
         log = open(self.log_path, "ab")  # noqa: SIM115 - closed with the process
         self.process = subprocess.Popen(
-            [sys.executable, "-m", "ctanb.cli", "serve", "--port", str(self.port)],
+            [
+                sys.executable,
+                *("-m", "ctanb.cli", "serve", "--port", str(self.port)),
+                *(("--workers", str(self.workers)) if self.workers != 1 else ()),
+            ],
             env=env,
             stdout=log,
             stderr=subprocess.STDOUT,

@@ -341,6 +341,58 @@ if flag("CTANB_HUB_ARCHIVE", True):
     c.Spawner.server_token_scopes = ["users:activity!user", "access:servers!server", _access]
     c.Spawner.environment["CTANB_SERVICE_URL"] = setting("CTANB_HUB_ARCHIVE_USER_URL", ARCHIVE_URL)
 
+# ------------------------------------------------------------------------------- dask-gateway
+# Per-user dask clusters (CTANB_HUB_DASK_GATEWAY=1): dask-gateway runs as a hub-managed
+# service with hub_config/dask_gateway_config.py and knows users by their hub tokens. A
+# notebook's dask_gateway.Gateway() finds it through the DASK_GATEWAY__* variables, and
+# ctanb.analysis bins on the user's running gateway cluster (make_count_map(client=True)).
+GATEWAY = "dask-gateway"
+if flag("CTANB_HUB_DASK_GATEWAY", False):
+    _gateway_address = setting("CTANB_GATEWAY_ADDRESS", "127.0.0.1:8789")
+    _gateway_env = {
+        key: value
+        for key, value in os.environ.items()
+        if key.startswith("CTANB_GATEWAY_") or key in ("CTANB_DATA", "CTANB_CATALOGS")
+    }
+    c.JupyterHub.services.append(
+        {
+            "name": GATEWAY,
+            "command": [
+                str(VENV_BIN / "dask-gateway-server"),
+                "-f",
+                str(HERE / "dask_gateway_config.py"),
+            ],
+            "environment": {
+                "PATH": _path,
+                "LANG": os.environ.get("LANG", "C.UTF-8"),
+                **_gateway_env,
+                "CTANB_GATEWAY_ADDRESS": _gateway_address,
+                "CTANB_GATEWAY_STATE_DIR": str(STATE / "dask-gateway"),
+            },
+            "display": False,
+        }
+    )
+    _gateway_access = f"access:services!service={GATEWAY}"
+    _user_role = next((r for r in c.JupyterHub.load_roles if r["name"] == "user"), None)
+    if _user_role is None:
+        c.JupyterHub.load_roles = [*c.JupyterHub.load_roles, {"name": "user", "scopes": ["self"]}]
+        _user_role = c.JupyterHub.load_roles[-1]
+    _user_role["scopes"].append(_gateway_access)
+    _server_scopes = list(
+        c.Spawner.server_token_scopes or ["access:servers!server", "users:activity!user"]
+    )
+    c.Spawner.server_token_scopes = [*_server_scopes, _gateway_access]
+    c.Spawner.environment.update(
+        {
+            "DASK_GATEWAY__ADDRESS": f"http://{_gateway_address}",
+            "DASK_GATEWAY__PROXY_ADDRESS": f"gateway://{_gateway_address}",
+            "DASK_GATEWAY__PUBLIC_ADDRESS": setting(
+                "CTANB_HUB_GATEWAY_PUBLIC_URL", f"http://{_gateway_address}"
+            ),
+            "DASK_GATEWAY__AUTH__TYPE": "jupyterhub",
+        }
+    )
+
 # A site file (CTANB_HUB_EXTRA_CONFIG) may add or override anything above.
 if setting("CTANB_HUB_EXTRA_CONFIG"):
     load_subconfig(setting("CTANB_HUB_EXTRA_CONFIG"))  # noqa: F821 - provided by JupyterHub

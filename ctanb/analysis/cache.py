@@ -30,6 +30,10 @@ def file_sha256(path: str | Path) -> str:
     return "sha256:" + digest.hexdigest()
 
 
+#: bytes in each cache folder, as this process last knew them
+_SIZES: dict[str, int] = {}
+
+
 @dataclass
 class EventCache:
     """Columns of event lists as uncompressed NumPy files.
@@ -68,6 +72,10 @@ class EventCache:
         memo.write_text(value)
         return value
 
+    def entry(self, checksum: str) -> Path:
+        """The folder of an entry (present or not)."""
+        return self._entry(checksum)
+
     def _entry(self, checksum: str) -> Path:
         assert self.folder is not None
         return self.folder / checksum.split(":", 1)[1]
@@ -97,8 +105,11 @@ class EventCache:
         entry = self._entry(checksum)
         # a folder of its own per writer: several dask workers may cache the same run at once
         tmp = Path(tempfile.mkdtemp(dir=entry.parent, prefix=entry.name + ".tmp"))
+        written = 0
         for name, values in columns.items():
-            np.save(tmp / f"{name}.npy", np.ascontiguousarray(values))
+            array = np.ascontiguousarray(values)
+            np.save(tmp / f"{name}.npy", array)
+            written += array.nbytes
         (tmp / "meta.json").write_text(json.dumps(meta))
         if entry.exists():
             shutil.rmtree(entry, ignore_errors=True)
@@ -106,7 +117,16 @@ class EventCache:
             os.replace(tmp, entry)
         except OSError:  # another writer put the same entry first: keep theirs
             shutil.rmtree(tmp, ignore_errors=True)
-        self.prune()
+        # the folder's size is summed once per process, then counted up as entries are put:
+        # a full walk of the cache per put made filling it quadratic in its runs
+        key = str(self.folder)
+        if key not in _SIZES:
+            _SIZES[key] = self.size()
+        else:
+            _SIZES[key] += written
+        assert self.limit_bytes is not None
+        if _SIZES[key] > self.limit_bytes:
+            self.prune()
 
     def size(self) -> int:
         """Bytes used by the cached columns."""
@@ -128,9 +148,11 @@ class EventCache:
                 break
             total -= sum(p.stat().st_size for p in entry.glob("*.npy"))
             shutil.rmtree(entry, ignore_errors=True)
+        _SIZES[str(self.folder)] = total
 
     def clear(self) -> None:
         """Remove every entry."""
         assert self.folder is not None
         shutil.rmtree(self.folder, ignore_errors=True)
         self.folder.mkdir(parents=True, exist_ok=True)
+        _SIZES.pop(str(self.folder), None)

@@ -25,9 +25,10 @@ from astropy.io import fits
 from gammapy.maps import HpxGeom, Map, MapAxis, WcsGeom
 
 from ctanb.analysis.binning import FastWcsBinner
-from ctanb.analysis.cache import EventCache
 from ctanb.analysis.events import EventList, RunFile, expand_inputs, read_events
 from ctanb.analysis.product import Product, SkippedRun
+from ctanb.analysis.selection import EventSelection
+from ctanb.analysis.specs import CountMapSpec
 from ctanb.config import get_settings
 from ctanb.errors import DataError
 from ctanb.prov.record import ActivityRecord, InputFile
@@ -35,9 +36,67 @@ from ctanb.prov.record import ActivityRecord, InputFile
 __all__ = ["CountMap", "bin_events", "bin_events_sparse", "make_count_map", "make_geom"]
 
 ENTRY_POINT = "ctanb.analysis.countmap:make_count_map"
+_DEFAULT = CountMapSpec()  # the defaults, written once in the spec
 
 
 def make_geom(
+    skydir: SkyCoord,
+    *,
+    frame: str = _DEFAULT.frame,
+    width: Any = _DEFAULT.width,
+    binsz: u.Quantity = _DEFAULT.binsz,
+    proj: str = _DEFAULT.proj,
+    energy_edges: u.Quantity | None = None,
+    healpix_nside: int | None = None,
+) -> WcsGeom | HpxGeom:
+    """Build the gammapy geometry of a count map (WCS, or HEALPix with ``healpix_nside``).
+
+    Geometries are remembered (the last 256): the same arguments give the same geometry
+    object, whose compiled binner is then made once (building both costs ~3 ms).
+    """
+    data = skydir.frame.data  # the coordinates as given (SkyCoord attributes cost ~1 ms)
+    if not hasattr(data, "lon"):
+        data = data.represent_as("unitspherical")
+    frame_name = skydir.frame.name
+    if frame_name not in ("icrs", "galactic"):  # frames with attributes (FK5's equinox ...)
+        frame_name = repr(skydir.frame.replicate_without_data())
+    key = (
+        frame_name,
+        float(data.lon.deg),
+        float(data.lat.deg),
+        frame,
+        tuple(np.atleast_1d(u.Quantity(width, u.deg).value).tolist()),
+        float(u.Quantity(binsz, u.deg).value),
+        proj,
+        None if energy_edges is None else tuple(u.Quantity(energy_edges, u.TeV).value.tolist()),
+        healpix_nside,
+    )
+    geom = _GEOMS.get(key)
+    if geom is None:
+        geom = _remembered_geom(key, skydir)
+        if len(_GEOMS) >= 256:
+            _GEOMS.clear()  # (simpler than LRU, and safe with threads)
+        _GEOMS[key] = geom
+    return geom
+
+
+_GEOMS: dict[tuple[Any, ...], WcsGeom | HpxGeom] = {}
+
+
+def _remembered_geom(key: tuple[Any, ...], skydir: SkyCoord) -> WcsGeom | HpxGeom:
+    _, _, _, frame, width, binsz, proj, edges, nside = key
+    return _create_geom(
+        skydir,
+        frame=frame,
+        width=width[0] * u.deg if len(width) == 1 else u.Quantity(width, u.deg),
+        binsz=binsz * u.deg,
+        proj=proj,
+        energy_edges=None if edges is None else u.Quantity(edges, u.TeV),
+        healpix_nside=nside,
+    )
+
+
+def _create_geom(
     skydir: SkyCoord,
     *,
     frame: str = "icrs",
@@ -109,8 +168,7 @@ def bin_events_sparse(
     zeroed: only the bins the run filled are read and reset, so a run's cube costs its
     events, not the cube's size (for one cube per run over many runs).
     """
-    touched, exact = _fast_add(events, geom, binner, work, track=True)
-    index = np.unique(touched) if exact else np.sort(touched)  # no repeats without exact
+    index = np.sort(_fast_add(events, geom, binner, work, track=True)[0])  # distinct bins
     counts = work[index].copy()
     work[index] = 0.0
     return index, counts
@@ -119,7 +177,10 @@ def bin_events_sparse(
 def _fast_add(
     events: EventList, geom: WcsGeom, binner: FastWcsBinner, out: np.ndarray, track: bool
 ) -> tuple[np.ndarray, bool]:
-    """Add events with the compiled binner; return the bins filled and if WCSLIB binned some."""
+    """Add events with the compiled binner; return the bins it filled first, and if WCSLIB binned.
+
+    The bins are distinct: each was empty before these events.
+    """
     energy = events.energy if geom.axes else None
     if geom.frame == "icrs" and events.vectors is not None:
         added = binner.add(None, None, energy, out, vectors=events.vectors, track=track)
@@ -127,12 +188,14 @@ def _fast_add(
         lon, lat = _map_frame_coordinates(events, geom.frame)
         added = binner.add(lon, lat, energy, out, track=track)
     exact = np.zeros(0, dtype=np.int64)
+    new = exact
     if len(added.doubtful):  # within a rounding error of a pixel edge: WCSLIB decides
         exact = bin_indices(events.subset(added.doubtful), geom)
+        new = np.unique(exact[out[exact] == 0])  # the bins these few fill first
         np.add.at(out, exact, 1.0)
     if added.touched is None:
-        return exact, bool(len(exact))
-    return np.concatenate([added.touched, exact]), bool(len(exact))
+        return new, bool(len(exact))
+    return np.concatenate([added.touched, new]), bool(len(exact))
 
 
 def _map_frame_coordinates(events: EventList, frame: str) -> tuple[np.ndarray, np.ndarray]:
@@ -175,8 +238,11 @@ def bin_indices(events: EventList, geom: WcsGeom | HpxGeom) -> np.ndarray:
 
 
 def _bin_runs(
-    runs: list[RunFile], geom: WcsGeom | HpxGeom, cache_dir: str | None
-) -> tuple[np.ndarray, np.ndarray, list[dict[str, Any]]]:
+    runs: list[RunFile],
+    geom: WcsGeom | HpxGeom,
+    cache_dir: str | None,
+    selection: EventSelection | None = None,
+) -> tuple[np.ndarray, np.ndarray | None, list[dict[str, Any]]]:
     """Add runs to one cube; return it, its non-zero bins, and each run's details or error.
 
     The details are what the provenance needs. Runs one after the other, on the caller's
@@ -184,20 +250,22 @@ def _bin_runs(
     bins come from binning (the kernel notes the bins it fills), so neither the checksum
     nor a worker's reply scans the cube.
     """
-    out = np.zeros(int(np.prod(geom.data_shape)))
+    selection = selection or EventSelection()
+    out = np.zeros(int(np.prod(geom.data_shape)), dtype=np.float32)
+    binned = 0  # events binned so far: float32 counts are exact below 2**24
     filled: list[np.ndarray] = []
-    binner = FastWcsBinner.for_geom(geom) if isinstance(geom, WcsGeom) else None
-    cache = EventCache(Path(cache_dir)) if cache_dir else None
+    binner = _binner(geom)
+    edges = geom.axes["energy"].edges.to_value(u.TeV) if geom.axes else None
     infos: list[dict[str, Any]] = []
     for run in runs:
         try:
-            events = read_events(run.path, cache)
+            events = read_events(run.path, cache_dir)
         except DataError as exc:
             infos.append({"path": str(run.path), "error": str(exc)})
             continue
-        if len(events) and geom.axes:
-            edges = geom.axes["energy"].edges.to_value(u.TeV)
-            if not np.any((events.energy >= edges[0]) & (events.energy < edges[-1])):
+        if len(events) and edges is not None:
+            first = int(np.searchsorted(events.energy, edges[0]))  # events sorted by energy
+            if first == len(events) or not events.energy[first] < edges[-1]:
                 infos.append(
                     {
                         "path": str(run.path),
@@ -206,12 +274,42 @@ def _bin_runs(
                     }
                 )
                 continue
+        # a few events out of good time (as past a GTI's rounded end): bin all, take those
+        # few out again (the same bins: WCSLIB's, as the kernel's), instead of copying
+        # every column of the run without them
+        good = selection.time_mask(events)
+        few_bad = (
+            good is not None
+            and binner is not None
+            and selection.safe_mask is None
+            and (len(good) - np.count_nonzero(good)) * 100 < len(good)
+        )
+        try:
+            if few_bad:
+                mask = None
+            else:
+                events, mask = selection.apply(events, run, geom, good)
+        except DataError as exc:
+            infos.append({"path": str(run.path), "error": str(exc)})
+            continue
+        binned += len(events)
+        if binned >= FLOAT32_EXACT and out.dtype == np.float32:
+            out = out.astype(np.float64)
+        target = out if mask is None else np.zeros_like(out)
         if binner is not None:
-            filled.append(_fast_add(events, geom, binner, out, track=True)[0])
+            touched = _fast_add(events, geom, binner, target, track=True)[0]
+            if few_bad:
+                assert good is not None
+                np.add.at(out, bin_indices(events.subset(~good), geom), -1.0)
+                touched = touched[out[touched] != 0]
         else:
             flat = bin_indices(events, geom)
-            out += np.bincount(flat, minlength=out.size)
-            filled.append(np.unique(flat))
+            target += np.bincount(flat, minlength=out.size)
+            touched = np.unique(flat)
+        if mask is not None:  # the run's safe range only
+            touched = touched[mask[touched]]
+            out[touched] += target[touched]
+        filled.append(touched)
         infos.append(
             {
                 "path": str(run.url or run.path),
@@ -221,15 +319,51 @@ def _bin_runs(
                 "pointing": (events.meta["RA_PNT"], events.meta["DEC_PNT"]),
             }
         )
-    return out, _union(filled, out), infos
+    return _counts_dtype(out), _union(filled, out), infos
 
 
-def _union(parts: list[np.ndarray], cube: np.ndarray) -> np.ndarray:
-    """Sorted distinct bins of ``parts``; a scan of ``cube`` when that is cheaper."""
+#: float32 (gammapy's dtype for counts) holds whole numbers exactly up to this
+FLOAT32_EXACT = 2**24
+
+
+def _counts_dtype(cube: np.ndarray) -> np.ndarray:
+    """The cube as float32 unless a bin holds 2**24 counts or more (then float64).
+
+    The rule depends only on the counts, so serial and dask binning give the same dtype.
+    """
+    if cube.dtype == np.float32:
+        return cube
+    if cube.size == 0 or cube.max() < FLOAT32_EXACT:
+        return cube.astype(np.float32)
+    return cube
+
+
+def _union(parts: list[np.ndarray], cube: np.ndarray) -> np.ndarray | None:
+    """Sorted distinct bins of ``parts``; None when a scan of ``cube`` is cheaper.
+
+    A well-filled cube's non-zero bins are then found only if its checksum is asked for.
+    """
     count = sum(len(p) for p in parts)
     if count > cube.size // 16:  # a well-filled cube: one pass beats sorting
-        return np.flatnonzero(cube)
+        return None
+    if len(parts) == 1:  # one run's bins are distinct already: sorting them is enough
+        return np.sort(parts[0])
     return np.unique(np.concatenate(parts)) if parts else np.zeros(0, dtype=np.int64)
+
+
+_BINNERS: dict[int, tuple[Any, FastWcsBinner | None]] = {}
+
+
+def _binner(geom: WcsGeom | HpxGeom) -> FastWcsBinner | None:
+    """The geometry's compiled binner, made once per geometry object (it costs ~1 ms)."""
+    known = _BINNERS.get(id(geom))
+    if known is not None and known[0] is geom:
+        return known[1]
+    binner = FastWcsBinner.for_geom(geom) if isinstance(geom, WcsGeom) else None
+    if len(_BINNERS) > 256:
+        _BINNERS.clear()
+    _BINNERS[id(geom)] = (geom, binner)  # the geometry is held: its id is not reused
+    return binner
 
 
 @dataclass
@@ -238,6 +372,14 @@ class CountMap(Product):
 
     map: Map | None = None
     occupied: np.ndarray | None = None  # sorted flat indices of the non-zero bins, from binning
+
+    def occupied_bins(self) -> np.ndarray:
+        """Sorted flat indices of the non-zero bins (noted while binning, else found now)."""
+        assert self.map is not None
+        if self.occupied is None:
+            self.occupied = np.flatnonzero(self.map.data)
+        return self.occupied
+
     kind = "countmap"
 
     def checksum(self) -> str:
@@ -285,6 +427,8 @@ class CountMap(Product):
         with fits.open(path) as hdulist:
             counts = Map.from_hdulist(hdulist, hdu="COUNTS")
             doc = read_provenance_hdu(hdulist)
+        # FITS is big-endian: native order, so the checksum equals the written product's
+        counts.data = counts.data.astype(counts.data.dtype.newbyteorder("="))
         if doc is None:
             raise DataError(f"{path}: no PROVENANCE HDU: not written by ctanb")
         activity = _activity(doc)
@@ -374,15 +518,18 @@ def make_count_map(
     inputs: Iterable[Any] | str | Path,
     *,
     skydir: SkyCoord | None = None,
-    frame: str = "icrs",
-    width: Any = 5 * u.deg,
-    binsz: u.Quantity = 0.02 * u.deg,
-    proj: str = "CAR",
+    frame: str = _DEFAULT.frame,
+    width: Any = _DEFAULT.width,
+    binsz: u.Quantity = _DEFAULT.binsz,
+    proj: str = _DEFAULT.proj,
     energy_edges: u.Quantity | Sequence[float] | None = None,
     healpix_nside: int | None = None,
     on_error: str = "raise",
     archive: str | None = None,
     client: Any = None,
+    apply_gti: bool = True,
+    bad_time_intervals: Any = None,
+    safe_mask: Any = None,
 ) -> CountMap:
     """Stack the counts of runs into a map (2D) or a cube (with ``energy_edges``).
 
@@ -411,6 +558,13 @@ def make_count_map(
     client : dask.distributed.Client, optional
         Bin the runs on dask workers (partial histograms summed); ``True`` uses
         ``CTANB_DASK_SCHEDULER`` or a LocalCluster.
+    apply_gti : bool
+        Count only the events inside each run's good time intervals (default).
+    bad_time_intervals : Time (n, 2) or sequence of (Time, Time), optional
+        Time intervals to leave out of every run, each ``[start, stop)``.
+    safe_mask : list of str or SafeMask, optional
+        gammapy ``SafeMaskMaker`` methods (``aeff-max``, ``edisp-bias``, ``offset-max``,
+        ...) applied to each run's cube before stacking, from the run's IRFs.
 
     Returns
     -------
@@ -426,6 +580,7 @@ def make_count_map(
         raise ValueError(f"on_error must be 'raise' or 'skip', not {on_error!r}")
     started = datetime.now(UTC)
     edges = None if energy_edges is None else u.Quantity(energy_edges, u.TeV)
+    selection = EventSelection.create(apply_gti, bad_time_intervals, safe_mask)
     parameters: dict[str, Any] = {
         "skydir": skydir,
         "frame": frame,
@@ -435,6 +590,7 @@ def make_count_map(
         "energy_edges": edges,
         "healpix_nside": healpix_nside,
         "on_error": on_error,
+        **selection.parameters(),
     }
     runs = expand_inputs(inputs, archive=archive)
     if skydir is None:
@@ -448,9 +604,11 @@ def make_count_map(
         energy_edges=edges,
         healpix_nside=healpix_nside,
     )
-    settings_cache = get_settings().cache_dir
-    cache_dir = str(settings_cache / "events") if settings_cache else None
-    total, occupied, infos = _map_runs(runs, geom, cache_dir, client)
+    cache_dir = None  # here: read_events's default, CTANB_CACHE (looked up only on a miss)
+    if client is not None and client is not False:  # workers are told where it is
+        settings_cache = get_settings().cache_dir
+        cache_dir = str(settings_cache / "events") if settings_cache else None
+    total, occupied, infos = _map_runs(runs, geom, cache_dir, client, selection)
     inputs_used, skipped = [], []
     for info in infos:
         if "error" in info:
@@ -492,19 +650,28 @@ def _mean_pointing(runs: list[RunFile]) -> SkyCoord:
 
 
 def _bin_runs_sparse(
-    runs: list[RunFile], geom: WcsGeom | HpxGeom, cache_dir: str | None
+    runs: list[RunFile],
+    geom: WcsGeom | HpxGeom,
+    cache_dir: str | None,
+    selection: EventSelection | None = None,
 ) -> tuple[tuple[np.ndarray, np.ndarray], list[dict[str, Any]]]:
     """:func:`_bin_runs` returning only the filled bins: less to send back from a worker."""
-    cube, index, infos = _bin_runs(runs, geom, cache_dir)
+    cube, index, infos = _bin_runs(runs, geom, cache_dir, selection)
+    if index is None:
+        index = np.flatnonzero(cube)
     return (index, cube[index]), infos
 
 
 def _map_runs(
-    runs: list[RunFile], geom: Any, cache_dir: str | None, client: Any
-) -> tuple[np.ndarray, np.ndarray, list[dict[str, Any]]]:
+    runs: list[RunFile],
+    geom: Any,
+    cache_dir: str | None,
+    client: Any,
+    selection: EventSelection | None = None,
+) -> tuple[np.ndarray, np.ndarray | None, list[dict[str, Any]]]:
     """Bin the runs here, or in batches on dask workers (partial cubes summed, exactly)."""
     if client is None or client is False:
-        return _bin_runs(runs, geom, cache_dir)
+        return _bin_runs(runs, geom, cache_dir, selection)
     if client is True:
         from ctanb.analysis.parallel import get_client
 
@@ -512,8 +679,15 @@ def _map_runs(
     workers = max(1, len(client.scheduler_info().get("workers", {})))
     stride = min(len(runs), workers)  # one batch per worker: batch b holds runs b, b + stride...
     batches = [runs[b::stride] for b in range(stride)]
-    futures = client.map(_bin_runs_sparse, batches, geom=geom, cache_dir=cache_dir, pure=False)
-    total = np.zeros(int(np.prod(geom.data_shape)))
+    futures = client.map(
+        _bin_runs_sparse,
+        batches,
+        geom=geom,
+        cache_dir=cache_dir,
+        selection=selection,
+        pure=False,
+    )
+    total = np.zeros(int(np.prod(geom.data_shape)))  # float64: the batches' sum is exact
     infos: list[dict[str, Any]] = [{} for _ in runs]
     filled = []
     for b, ((index, counts), batch_infos) in enumerate(client.gather(futures)):
@@ -521,4 +695,4 @@ def _map_runs(
         filled.append(index)
         for j, info in enumerate(batch_infos):
             infos[b + j * stride] = info
-    return total, _union(filled, total), infos
+    return _counts_dtype(total), _union(filled, total), infos

@@ -29,7 +29,11 @@ def _index_folder(path: Path) -> Path | None:
     return None
 
 
-def load_observations(inputs: Iterable[InputFile | str | Path], required: Iterable[str] = ()):  # type: ignore[no-untyped-def]
+def load_observations(  # type: ignore[no-untyped-def]
+    inputs: Iterable[InputFile | str | Path],
+    required: Iterable[str] = (),
+    apply_gti: bool = False,
+):
     """Return gammapy ``Observations`` of the input runs, with their IRFs.
 
     Parameters
@@ -38,6 +42,9 @@ def load_observations(inputs: Iterable[InputFile | str | Path], required: Iterab
         The runs, as a product's ``record.inputs`` lists them, or event-list paths.
     required : iterable of str
         IRFs that must be present (``aeff``, ``edisp``, ``psf``, ``bkg``).
+    apply_gti : bool
+        Restrict each run to its good time intervals (gammapy's ``select_time``, one
+        observation per interval), as ctanb's analyses count events.
 
     Raises
     ------
@@ -72,8 +79,34 @@ def load_observations(inputs: Iterable[InputFile | str | Path], required: Iterab
                 f"{path}: obs_id {observation.obs_id} has no {', '.join(missing)} IRF: "
                 "give the run's GADF folder (with hdu-index.fits.gz) or a file that holds them"
             )
-        observations.append(observation)
+        if apply_gti:
+            observations.extend(in_good_time(observation))
+        else:
+            observations.append(observation)
     return Observations(observations)
+
+
+def in_good_time(observation: Any, bad_time_intervals: Any = None) -> list[Any]:
+    """The observation restricted to its GTIs minus bad intervals: one part per segment.
+
+    Each part is gammapy's own ``Observation.select_time`` of one good segment.
+    """
+    from astropy.time import Time
+
+    gti = observation.gti
+    segments = list(zip(gti.time_start, gti.time_stop, strict=True))
+    for bad_start, bad_stop in [] if bad_time_intervals is None else bad_time_intervals:
+        kept = []
+        for start, stop in segments:
+            if bad_stop <= start or bad_start >= stop:
+                kept.append((start, stop))
+                continue
+            if start < bad_start:
+                kept.append((start, bad_start))
+            if bad_stop < stop:
+                kept.append((bad_stop, stop))
+        segments = kept
+    return [observation.select_time(Time([start, stop])) for start, stop in segments]
 
 
 def on_off_datasets(  # type: ignore[no-untyped-def]
@@ -81,6 +114,9 @@ def on_off_datasets(  # type: ignore[no-untyped-def]
     on_region: Any,
     energy_edges: Any,
     safe_mask: Iterable[str] = ("aeff-default",),
+    exclusion_mask: Any = None,
+    apply_gti: bool = True,
+    bad_time_intervals: Any = None,
 ):
     """One gammapy ``SpectrumDatasetOnOff`` per run, made by gammapy's makers.
 
@@ -90,6 +126,8 @@ def on_off_datasets(  # type: ignore[no-untyped-def]
     keeps its run's GTI, so gammapy's ``LightCurveEstimator`` can group them in time.
     ``safe_mask`` are the methods of gammapy's ``SafeMaskMaker`` (default the energy
     threshold the IRF declares, as its producers recommend; empty for no mask).
+    ``exclusion_mask`` keeps OFF regions off known sources; with ``apply_gti`` each run
+    is restricted to its GTIs (and outside ``bad_time_intervals``), as ctanb counts.
     """
     from gammapy.datasets import Datasets, SpectrumDataset
     from gammapy.makers import (
@@ -105,11 +143,14 @@ def on_off_datasets(  # type: ignore[no-untyped-def]
         geom=RegionGeom.create(region=on_region, axes=[axis]), energy_axis_true=true_axis
     )
     maker = SpectrumDatasetMaker(selection=["counts", "exposure", "edisp"])
-    background = ReflectedRegionsBackgroundMaker()
+    background = ReflectedRegionsBackgroundMaker(exclusion_mask=exclusion_mask)
     methods = list(safe_mask)
     masker = SafeMaskMaker(methods=methods) if methods else None
     datasets = Datasets()
-    for observation in load_observations(inputs, required=("aeff", "edisp")):
+    observations = load_observations(inputs, required=("aeff", "edisp"))
+    if apply_gti:
+        observations = [o for obs in observations for o in in_good_time(obs, bad_time_intervals)]
+    for observation in observations:
         dataset = maker.run(empty.copy(name=str(observation.obs_id)), observation)
         dataset = background.run(dataset, observation)
         datasets.append(masker.run(dataset, observation) if masker else dataset)

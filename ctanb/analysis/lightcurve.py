@@ -15,14 +15,17 @@ from astropy.time import Time
 from gammapy.stats import WStatCountsStatistic
 
 from ctanb.analysis.events import EventList
+from ctanb.analysis.exclusion import exclusion_parameter
 from ctanb.analysis.onoff import on_off_runs
 from ctanb.analysis.product import TableProduct
+from ctanb.analysis.selection import EventSelection
+from ctanb.analysis.specs import LightCurveSpec
 from ctanb.prov.record import ActivityRecord
 
 __all__ = ["LightCurve", "make_light_curve"]
 
 ENTRY_POINT = "ctanb.analysis.lightcurve:make_light_curve"
-DEFAULT_RANGE = (1 * u.TeV, 100 * u.TeV)
+DEFAULT_RANGE = (LightCurveSpec().e_min, LightCurveSpec().e_max)  # written in the spec
 
 
 @dataclass
@@ -99,13 +102,22 @@ class LightCurve(TableProduct):
         from gammapy.modeling import Fit
         from gammapy.modeling.models import PowerLawSpectralModel, SkyModel
 
+        from ctanb.analysis.exclusion import as_exclusion_mask
         from ctanb.analysis.handover import on_off_datasets
 
         low, high = (u.Quantity(e, u.TeV) for e in self.record.parameters["energy_range"])
         edges = u.Quantity(energy_edges) if energy_edges is not None else u.Quantity([low, high])
         region = on_region if on_region is not None else self.record.parameters["on_region"]
         fine = np.geomspace(edges[0].to_value(u.TeV), edges[-1].to_value(u.TeV), 9) * u.TeV
-        datasets = on_off_datasets(self.record.inputs, region, fine)
+        parameters = self.record.parameters
+        datasets = on_off_datasets(
+            self.record.inputs,
+            region,
+            fine,
+            exclusion_mask=as_exclusion_mask(parameters.get("exclusion"), region.center),
+            apply_gti=parameters.get("apply_gti", True),
+            bad_time_intervals=parameters.get("bad_time_intervals"),
+        )
         if model is None:
             model = SkyModel(spectral_model=PowerLawSpectralModel(index=2.5), name="source")
             stacked = datasets.stack_reduce(name="stacked")
@@ -156,6 +168,10 @@ def make_light_curve(
     time_bins: str | Time = "run",
     on_error: str = "raise",
     archive: str | None = None,
+    exclusion: Any = "catalogs",
+    apply_gti: bool = True,
+    bad_time_intervals: Any = None,
+    safe_mask: Any = None,
 ) -> LightCurve:
     """Make a light curve of ON/OFF counts.
 
@@ -176,15 +192,28 @@ def make_light_curve(
         Stop at a bad run, or leave it out.
     archive : str, optional
         Archive URL for obs_id inputs.
+    exclusion : "catalogs", None, sky regions or WcsNDMap
+        Where no OFF region may lie (default: the gamma-cat and HGPS sources in the field).
+    apply_gti : bool
+        Count only the events inside each run's good time intervals (default).
+    bad_time_intervals : Time (n, 2) or sequence of (Time, Time), optional
+        Time intervals to leave out.
+    safe_mask : list of str or SafeMask, optional
+        gammapy ``SafeMaskMaker`` methods: each run counts only events above its safe
+        energy threshold (on a grid of 100 bins per decade), and nothing when its ON
+        region lies beyond ``offset-max``.
     """
     started = datetime.now(UTC)
     low, high = (u.Quantity(e, u.TeV).value for e in energy_range)
-    selected = on_off_runs(inputs, on_region, on_error, archive)
+    selection = EventSelection.create(apply_gti, bad_time_intervals, safe_mask)
+    selected = on_off_runs(inputs, on_region, on_error, archive, selection, exclusion)
     parameters = {
         "on_region": selected.on_region,
         "energy_range": energy_range,
         "time_bins": time_bins,
         "on_error": on_error,
+        "exclusion": exclusion_parameter(exclusion),
+        **selection.parameters(),
     }
     runs = selected.runs
     intervals = np.array([_run_interval(events) for events, _ in runs])
@@ -201,7 +230,12 @@ def make_light_curve(
         raise ValueError(f"time_bins must be 'run', 'night' or astropy Time edges: {time_bins!r}")
     n_on, n_off, background = (np.zeros(len(t_min)) for _ in range(3))
     for i, (events, masks) in enumerate(runs):
-        in_energy = (events.energy >= low) & (events.energy < high)
+        threshold = low
+        if selection.safe_mask is not None:
+            observation = selection.observation(events, selected.files[i])
+            found = selection.safe_mask.energy_threshold(observation, selected.on_region)
+            threshold = max(low, float(found.to_value(u.TeV)))
+        in_energy = (events.energy >= threshold) & (events.energy < high)
         if time_bins == "run":
             index = np.full(len(events), i)
         else:

@@ -6,17 +6,19 @@ so ON/OFF counts equal those of ``SpectrumDatasetMaker`` + ``ReflectedRegionsBac
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
-from astropy import units as u
 from astropy.coordinates import SkyCoord
 from gammapy.makers import ReflectedRegionsFinder
 from gammapy.maps import RegionGeom
 
-from ctanb.analysis.events import EventList, expand_inputs, read_events
+from ctanb.analysis.events import EventList, RunFile, expand_inputs, read_events
+from ctanb.analysis.exclusion import as_exclusion_mask
 from ctanb.analysis.product import SkippedRun
+from ctanb.analysis.selection import EventSelection
+from ctanb.analysis.specs import SpectrumSpec
 from ctanb.errors import DataError
 from ctanb.prov.record import InputFile
 
@@ -30,7 +32,7 @@ __all__ = [
 ]
 
 #: ON radius of a point-like source with the H.E.S.S. "std" cuts (theta^2 < 0.0125 deg^2).
-DEFAULT_ON_RADIUS = 0.11 * u.deg
+DEFAULT_ON_RADIUS = SpectrumSpec().on_radius  # written once, in the spec
 
 
 def default_on_region(events: EventList) -> Any:
@@ -63,8 +65,11 @@ class OnOffMasks:
         return 1.0 / self.n_off_regions if self.n_off_regions else np.inf
 
 
-def on_off_masks(events: EventList, on_region: Any) -> OnOffMasks:
+def on_off_masks(events: EventList, on_region: Any, exclusion_mask: Any = None) -> OnOffMasks:
     """Select the ON events and the events of the reflected OFF regions of one run.
+
+    ``exclusion_mask`` (a boolean gammapy ``WcsNDMap``, False where excluded) keeps the
+    OFF regions off known sources, as in gammapy's ``ReflectedRegionsBackgroundMaker``.
 
     Raises
     ------
@@ -76,11 +81,14 @@ def on_off_masks(events: EventList, on_region: Any) -> OnOffMasks:
         events.ra.astype(np.float32), events.dec.astype(np.float32), unit="deg", frame="icrs"
     )
     on = RegionGeom.create(region=on_region).contains(coords)
-    regions_off, wcs = ReflectedRegionsFinder().run(region=on_region, center=events.pointing)
+    regions_off, wcs = ReflectedRegionsFinder().run(
+        region=on_region, center=events.pointing, exclusion_mask=exclusion_mask
+    )
     if not regions_off:
         raise DataError(
             f"{events.path}: obs_id {events.obs_id}: no reflected OFF region for this ON "
-            "region (it covers the pointing position or lies outside the field of view)"
+            "region (it covers the pointing position, lies outside the field of view, or "
+            "every reflected region touches the exclusion mask: see exclusion=)"
         )
     off = RegionGeom.from_regions(regions=regions_off, wcs=wcs).contains(coords)
     return OnOffMasks(on=np.asarray(on), off=np.asarray(off), n_off_regions=len(regions_off))
@@ -94,10 +102,23 @@ class OnOffRuns:
     inputs: list[InputFile]
     skipped: list[SkippedRun]
     on_region: Any
+    files: list[RunFile] = field(default_factory=list)
+    exclusion_mask: Any = None
 
 
-def on_off_runs(inputs: Any, on_region: Any, on_error: str, archive: str | None) -> OnOffRuns:
+def on_off_runs(
+    inputs: Any,
+    on_region: Any,
+    on_error: str,
+    archive: str | None,
+    selection: EventSelection | None = None,
+    exclusion: Any = None,
+) -> OnOffRuns:
     """Read every run and find its ON and OFF events (the first run's target by default).
+
+    ``selection`` keeps the events in good time; ``exclusion`` is the analysis's keyword
+    (see :func:`~ctanb.analysis.exclusion.as_exclusion_mask`), made into a mask around
+    the ON region once.
 
     Raises
     ------
@@ -106,19 +127,25 @@ def on_off_runs(inputs: Any, on_region: Any, on_error: str, archive: str | None)
     """
     if on_error not in ("raise", "skip"):
         raise ValueError(f"on_error must be 'raise' or 'skip', not {on_error!r}")
+    selection = selection or EventSelection()
     result = OnOffRuns([], [], [], on_region)
+    made_mask = False
     for run in expand_inputs(inputs, archive=archive):
         try:
-            events = read_events(run.path)
+            events = selection.good_events(read_events(run.path))
             if result.on_region is None:
                 result.on_region = default_on_region(events)
-            masks = on_off_masks(events, result.on_region)
+            if not made_mask:
+                result.exclusion_mask = as_exclusion_mask(exclusion, result.on_region.center)
+                made_mask = True
+            masks = on_off_masks(events, result.on_region, result.exclusion_mask)
         except DataError as exc:
             if on_error == "raise":
                 raise
             result.skipped.append(SkippedRun(str(run.path), str(exc)))
             continue
         result.runs.append((events, masks))
+        result.files.append(run)
         result.inputs.append(
             InputFile(
                 str(run.url or run.path), events.obs_id, "events", events.checksum, run.collection

@@ -64,6 +64,17 @@ class Product:
             digest.update(values.ravel()[nonzero].tobytes())
         return "sha256:" + digest.hexdigest()
 
+    def publish(self, **options: Any) -> Any:
+        """Publish this product into the archive as a DL4 ObsCore row (proprietary by default).
+
+        Takes the keywords of :func:`ctanb.search.publish.publish` (``group``,
+        ``release_date``, ``public``, ``title``, ``client``, ``token``) and returns its
+        :class:`~ctanb.search.publish.PublishedProduct`.
+        """
+        from ctanb.search.publish import publish
+
+        return publish(self, **options)
+
     @cached_property
     def provenance(self) -> Any:
         """The product's W3C PROV document (shown as a graph in notebooks)."""

@@ -13,14 +13,17 @@ from astropy import units as u
 from astropy.table import Table
 from gammapy.stats import WStatCountsStatistic
 
+from ctanb.analysis.exclusion import exclusion_parameter
 from ctanb.analysis.onoff import on_off_runs
 from ctanb.analysis.product import TableProduct
+from ctanb.analysis.selection import EventSelection
+from ctanb.analysis.specs import SpectrumSpec
 from ctanb.prov.record import ActivityRecord
 
 __all__ = ["OnOffSpectrum", "extract_spectrum"]
 
 ENTRY_POINT = "ctanb.analysis.spectrum:extract_spectrum"
-DEFAULT_EDGES = np.geomspace(0.5, 100, 16) * u.TeV
+DEFAULT_EDGES = SpectrumSpec().energy_edges  # written once, in the spec
 
 
 @dataclass
@@ -42,6 +45,7 @@ class OnOffSpectrum(TableProduct):
     per_run_off: np.ndarray = field(default_factory=lambda: np.zeros((0, 0)))
     per_run_alpha: np.ndarray = field(default_factory=lambda: np.zeros(0))
     on_region: Any = None
+    exclusion_mask: Any = None
     kind = "spectrum"
     hdu_name = "SPECTRUM"
 
@@ -113,7 +117,15 @@ class OnOffSpectrum(TableProduct):
         """
         from ctanb.analysis.handover import on_off_datasets
 
-        datasets = on_off_datasets(self.record.inputs, self.on_region, self.energy_edges)
+        parameters = self.record.parameters
+        datasets = on_off_datasets(
+            self.record.inputs,
+            self.on_region,
+            self.energy_edges,
+            exclusion_mask=self.exclusion_mask,
+            apply_gti=parameters.get("apply_gti", True),
+            bad_time_intervals=parameters.get("bad_time_intervals"),
+        )
         return datasets.stack_reduce(name="stacked") if stack else datasets
 
     def write_ogip(self, folder: str | Path, overwrite: bool = True) -> Path:
@@ -153,6 +165,10 @@ def extract_spectrum(
     energy_edges: u.Quantity = DEFAULT_EDGES,
     on_error: str = "raise",
     archive: str | None = None,
+    exclusion: Any = "catalogs",
+    apply_gti: bool = True,
+    bad_time_intervals: Any = None,
+    safe_mask: Any = None,
 ) -> OnOffSpectrum:
     """Extract an ON/OFF spectrum with reflected OFF regions, stacked over runs.
 
@@ -168,6 +184,16 @@ def extract_spectrum(
         Stop at a bad run, or leave it out (listed in ``skipped``).
     archive : str, optional
         Archive URL for obs_id inputs.
+    exclusion : "catalogs", None, sky regions or WcsNDMap
+        Where no OFF region may lie: the gamma-cat and HGPS sources in the field (default),
+        nothing, those plus regions of yours, or a boolean mask (True = usable).
+    apply_gti : bool
+        Count only the events inside each run's good time intervals (default).
+    bad_time_intervals : Time (n, 2) or sequence of (Time, Time), optional
+        Time intervals to leave out.
+    safe_mask : list of str or SafeMask, optional
+        gammapy ``SafeMaskMaker`` methods: each run's bins outside its safe energy range
+        (or, with ``offset-max``, an ON region too far from its pointing) count nothing.
 
     Returns
     -------
@@ -176,14 +202,28 @@ def extract_spectrum(
     """
     started = datetime.now(UTC)
     edges = u.Quantity(energy_edges, u.TeV)
-    selected = on_off_runs(inputs, on_region, on_error, archive)
-    parameters = {"on_region": selected.on_region, "energy_edges": edges, "on_error": on_error}
+    selection = EventSelection.create(apply_gti, bad_time_intervals, safe_mask)
+    selected = on_off_runs(inputs, on_region, on_error, archive, selection, exclusion)
+    parameters = {
+        "on_region": selected.on_region,
+        "energy_edges": edges,
+        "on_error": on_error,
+        "exclusion": exclusion_parameter(exclusion),
+        **selection.parameters(),
+    }
     on_rows, off_rows, alphas = [], [], []
-    for events, masks in selected.runs:
+    for (events, masks), run in zip(selected.runs, selected.files, strict=True):
         index = np.digitize(events.energy, edges.value) - 1
         valid = (index >= 0) & (index < len(edges) - 1)
-        on_rows.append(np.bincount(index[valid & masks.on], minlength=len(edges) - 1))
-        off_rows.append(np.bincount(index[valid & masks.off], minlength=len(edges) - 1))
+        on = np.bincount(index[valid & masks.on], minlength=len(edges) - 1)
+        off = np.bincount(index[valid & masks.off], minlength=len(edges) - 1)
+        if selection.safe_mask is not None:
+            safe = selection.safe_mask.region_mask(
+                selection.observation(events, run), selected.on_region, edges
+            )
+            on, off = on * safe, off * safe
+        on_rows.append(on)
+        off_rows.append(off)
         alphas.append(masks.alpha)
     record = ActivityRecord(
         name="spectrum",
@@ -201,4 +241,5 @@ def extract_spectrum(
         per_run_off=np.array(off_rows, dtype=float),
         per_run_alpha=np.array(alphas),
         on_region=selected.on_region,
+        exclusion_mask=selected.exclusion_mask,
     )

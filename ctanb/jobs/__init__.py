@@ -1,6 +1,19 @@
-"""Remote analyses: the client of the archive service's UWS jobs and a job-monitor widget."""
+"""Remote analyses: the client of the archive service's UWS jobs (and the monitor widget).
+
+``JobMonitor`` lives in :mod:`ctanb.widgets.jobs`; ``from ctanb.jobs import JobMonitor`` still
+works (imported on first use, so the client needs no widget library).
+"""
+
+from typing import Any
 
 from ctanb.jobs.client import Job, JobClient, JobError
-from ctanb.jobs.monitor import JobMonitor
 
 __all__ = ["Job", "JobClient", "JobError", "JobMonitor"]
+
+
+def __getattr__(name: str) -> Any:
+    if name == "JobMonitor":
+        from ctanb.widgets.jobs import JobMonitor
+
+        return JobMonitor
+    raise AttributeError(f"module 'ctanb.jobs' has no attribute {name!r}")

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import io
 import xml.etree.ElementTree as ET
 from dataclasses import dataclass, field
@@ -14,6 +15,7 @@ from astropy.time import Time
 from pyvo.dal import DALQueryError, DALResults
 from pyvo.io.uws import parse_job, parse_job_list
 
+from ctanb.analysis.specs import SPECS, AnalysisSpec, ParameterError, value_text
 from ctanb.config import get_settings
 from ctanb.errors import CtanbError
 from ctanb.uws import FINAL, ExecutionPhase
@@ -81,6 +83,33 @@ def _iso(value: Time | None) -> str | None:
     return None if value is None else f"{value.utc.isot}Z"
 
 
+def _parameters_text(
+    job_type: str, spec: AnalysisSpec | None, given: dict[str, Any]
+) -> dict[str, str]:
+    """The job parameters as text: a spec's, its fields given by name, then the rest."""
+    kind = SPECS.get(job_type)
+    data: dict[str, str] = {}
+    if kind is not None:
+        fields = {f.name for f in dataclasses.fields(kind)}  # type: ignore[arg-type]
+        declared = {p.name: p for p in kind.parameters()}
+        as_fields = {k: v for k, v in given.items() if k in fields and k not in declared}
+        try:
+            if as_fields:
+                spec = (spec or kind()).replace(**as_fields)
+        except (ParameterError, TypeError) as exc:
+            raise JobError(f"{job_type} job: {exc}") from exc
+        if spec is not None:
+            data.update(spec.to_parameters())
+        given = {k: v for k, v in given.items() if k not in as_fields}
+        units = {name: p.unit for name, p in declared.items()}
+    else:
+        units = {}
+    for name, value in given.items():
+        if value is not None:
+            data[name] = value_text(value, units.get(name, ""))
+    return data
+
+
 class JobClient:
     """Client of the archive service's UWS jobs (``/uws/{jobtype}``).
 
@@ -141,13 +170,33 @@ class JobClient:
                     jobs.append(job)
         return jobs
 
-    def submit(self, job_type: str, run: bool = True, **parameters: Any) -> Job:
-        """Create a job (and start it unless ``run=False``); lists become comma-separated."""
-        data = {
-            k: ",".join(map(str, v)) if isinstance(v, list | tuple) else str(v)
-            for k, v in parameters.items()
-            if v is not None
-        }
+    def submit(self, job_type: str | AnalysisSpec, run: bool = True, **parameters: Any) -> Job:
+        """Create a job (and start it unless ``run=False``).
+
+        Parameters
+        ----------
+        job_type : str or AnalysisSpec
+            The job type (``countmap``...), or an analysis spec
+            (:class:`~ctanb.analysis.specs.CountMapSpec`...): the same spec runs here with
+            ``spec.run(obs_ids)``.
+        run : bool
+            Start the job at once.
+        **parameters
+            Inputs (``obs_ids``, ``query``) and parameters: text, numbers, Quantities
+            (converted to the declared unit), lists, or the spec's own fields
+            (``skydir=SkyCoord(...)``, ``on_centre=...``, ``binsz=0.05 * u.deg``).
+
+        Examples
+        --------
+        >>> jobs.submit(CountMapSpec(binsz=0.05 * u.deg), obs_ids=[23523])  # doctest: +SKIP
+        >>> jobs.submit("countmap", obs_ids=[23523], binsz=0.05 * u.deg)  # doctest: +SKIP
+        """
+        if isinstance(job_type, AnalysisSpec):
+            spec: AnalysisSpec | None = job_type
+            job_type = job_type.job_type
+        else:
+            spec = None
+        data = _parameters_text(job_type, spec, parameters)
         if run:
             data["PHASE"] = "RUN"
         response = self._check(
@@ -225,11 +274,21 @@ class JobClient:
         return self._check(self.session.get(job.results[result_id])).content
 
     def product(self, job: Job) -> Any:
-        """The job's product as a ctanb product (CountMap, ...) with its provenance."""
+        """The job's product with its provenance.
+
+        A count map is a :class:`~ctanb.analysis.CountMap`; a spectrum or a light curve a
+        :class:`~ctanb.jobs.results.TableResult` (its table, provenance and checksum).
+        """
         from astropy.io import fits
 
         from ctanb.analysis import CountMap
 
+        if job.job_type in ("spectrum", "lightcurve"):
+            from ctanb.jobs.results import TableResult
+
+            return TableResult.from_bytes(
+                job.job_type, self.fetch(job, job.job_type), self.fetch(job, "provjson")
+            )
         kinds = {"countmap": CountMap}
         if job.job_type not in kinds:
             raise JobError(f"{job.job_type} results are files: use fetch(job, result_id)")

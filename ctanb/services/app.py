@@ -15,7 +15,7 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 from ctanb import __version__
 from ctanb.config import Settings, get_settings
 from ctanb.errors import CtanbError
-from ctanb.services import data, tap, uws
+from ctanb.services import data, lineage, publish, sky, tap, uws
 from ctanb.services.results import error_document
 from ctanb.services.store import Store
 
@@ -40,6 +40,9 @@ def create_app(settings: Settings | None = None, store: Store | None = None) -> 
     uws.install(app, store, settings)  # /uws and /tap/async
     app.include_router(tap.router)
     app.include_router(data.router)
+    app.include_router(publish.router)  # POST /products (DL4)
+    app.include_router(lineage.router)  # GET /provenance/{entity}
+    app.include_router(sky.router)  # /moc and /hips: the archive's observed sky, with rights
 
     @app.exception_handler(StarletteHTTPException)
     async def http_error(request: Request, exc: StarletteHTTPException) -> Response:

@@ -5,16 +5,34 @@ from __future__ import annotations
 import argparse
 import sys
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from ctanb.config import DEFAULT_SERVICE_PORT, get_settings
 
+if TYPE_CHECKING:
+    from ctanb.config import Settings
+    from ctanb.services.store import Store
+
 __all__ = ["register"]
+
+# Idle keep-alive connections stay open this long (uvicorn's default is 5 s): a client that
+# reuses a connection just as the server closes it gets a reset (bench_load.py saw it under
+# load); longer than the usual proxy and client idle timeouts (60 s).
+KEEP_ALIVE_S = 75
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
     """Add the archive's sub-commands."""
-    db = subparsers.add_parser("db", help="start, stop or show ctanb's private PostgreSQL")
-    db.add_argument("action", choices=["start", "stop", "status"])
+    db = subparsers.add_parser(
+        "db",
+        help="start, stop or show ctanb's private PostgreSQL; init or upgrade the store's schema",
+        description="start/stop/status: ctanb's private cluster (and the schema version). "
+        "init: apply the schema to the store (CTANB_DATABASE_URL or the private cluster) and "
+        "say which privileges the database administrator must still grant (exit 1 if any "
+        "that row-level security needs is missing). upgrade: migrate the store's schema to "
+        "this ctanb's version.",
+    )
+    db.add_argument("action", choices=["start", "stop", "status", "init", "upgrade"])
     db.set_defaults(func=_db)
 
     ingest = subparsers.add_parser(
@@ -44,6 +62,13 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         help=f"port (default {DEFAULT_SERVICE_PORT})",
     )
     serve.add_argument("--log-level", default="warning")
+    serve.add_argument(
+        "--workers",
+        type=int,
+        default=1,
+        help="service processes sharing the port (default 1); jobs live in the store, so any "
+        "process answers for any job",
+    )
     serve.set_defaults(func=_serve)
 
     token = subparsers.add_parser(
@@ -79,17 +104,79 @@ def _db(args: argparse.Namespace) -> int:
     from ctanb.services.store import Store
 
     settings = get_settings()
+    if args.action == "init":
+        return _db_init(settings)
+    if args.action == "upgrade":
+        return _db_upgrade(settings)
     if settings.database_url:
+        if args.action == "status":
+            line = _schema_line(Store.open(settings, create=False))
+            print(f"configured database (CTANB_DATABASE_URL): {line}")
+            return 0
         print(f"using the configured database CTANB_DATABASE_URL; nothing to {args.action}")
         return 0
     cluster = PrivateCluster(settings.home)
     if args.action == "start":
-        Store.open(settings)
+        store = Store.open(settings)
         print(cluster.status())
+        print(_schema_line(store))
     elif args.action == "stop":
         print("stopped" if cluster.stop() else "was not running")
     else:
         print(cluster.status())
+        if cluster.is_running():
+            print(_schema_line(Store.open(settings, create=False)))
+    return 0
+
+
+def _schema_line(store: Store) -> str:
+    from ctanb.services import schema
+
+    with store.connect() as conn:
+        version = schema.stored_version(conn)
+    state = "current" if version == schema.SCHEMA_VERSION else "run `ctanb db upgrade`"
+    if version > schema.SCHEMA_VERSION:
+        state = "newer than this ctanb: upgrade ctanb"
+    return f"schema version {version} ({state}; this ctanb: {schema.SCHEMA_VERSION})"
+
+
+def _db_init(settings: Settings) -> int:
+    from ctanb.errors import ConfigurationError
+    from ctanb.services import sitedb
+    from ctanb.services.store import Store
+
+    try:
+        store = Store.open(settings)
+    except ConfigurationError as exc:
+        print(f"ctanb db init: {exc}", file=sys.stderr)
+        return 1
+    findings = sitedb.check(store)
+    with store.connect() as conn:
+        database = conn.info.dbname
+    print(f"ctanb db init: schema applied to database {database}; {_schema_line(store)}")
+    print(sitedb.report(findings, database))
+    return 1 if any(f.severity == "required" for f in findings) else 0
+
+
+def _db_upgrade(settings: Settings) -> int:
+    from ctanb.errors import ConfigurationError
+    from ctanb.services import schema
+    from ctanb.services.store import Store
+
+    try:
+        store = Store.open(settings, create=False)
+        with store.connect() as conn:
+            before = schema.stored_version(conn)
+        applied = store.initialise()
+    except ConfigurationError as exc:
+        print(f"ctanb db upgrade: {exc}", file=sys.stderr)
+        return 1
+    if not applied and before == schema.SCHEMA_VERSION:
+        print(f"already at schema version {schema.SCHEMA_VERSION}: nothing to do")
+        return 0
+    print(f"schema version {before} -> {schema.SCHEMA_VERSION}")
+    for migration in applied:
+        print(f"  applied {migration.version}: {migration.description}")
     return 0
 
 
@@ -119,10 +206,35 @@ def _ingest(args: argparse.Namespace) -> int:
 def _serve(args: argparse.Namespace) -> int:
     import uvicorn
 
+    if args.workers < 1:
+        print("ctanb serve: --workers must be at least 1", file=sys.stderr)
+        return 2
+    if args.workers > 1:
+        from ctanb.services.store import Store
+
+        Store.open(get_settings())  # start and initialise the store once, before the workers
+        uvicorn.run(
+            "ctanb.services.app:create_app",
+            factory=True,
+            workers=args.workers,
+            host=args.host,
+            port=args.port,
+            log_level=args.log_level,
+            proxy_headers=True,
+            timeout_keep_alive=KEEP_ALIVE_S,
+        )
+        return 0
     from ctanb.services.app import create_app
 
     app = create_app()
-    uvicorn.run(app, host=args.host, port=args.port, log_level=args.log_level, proxy_headers=True)
+    uvicorn.run(
+        app,
+        host=args.host,
+        port=args.port,
+        log_level=args.log_level,
+        proxy_headers=True,
+        timeout_keep_alive=KEEP_ALIVE_S,
+    )
     return 0
 
 

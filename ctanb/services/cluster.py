@@ -1,4 +1,4 @@
-"""A private PostgreSQL 15 + pg_sphere cluster in a folder that ctanb owns.
+"""A private PostgreSQL + pg_sphere cluster in a folder that ctanb owns.
 
 When no database is configured, ctanb runs its own cluster: ``initdb`` once, then
 ``pg_ctl start`` with a unix socket in the same folder and no TCP listener. Both refuse
@@ -19,26 +19,71 @@ from ctanb.errors import ConfigurationError
 
 __all__ = ["PrivateCluster", "find_pg_bin"]
 
-PG_VERSION = "15"
 DEFAULT_PORT = 5439
 SERVICE_USER = "postgres"
+PG_ROOT = Path("/usr/lib/postgresql")  # Debian's and Ubuntu's layout: one folder per version
+SERVER_BINARIES = ("initdb", "pg_ctl", "postgres")
 
 
-def find_pg_bin() -> Path:
-    """Return the folder holding ``initdb``/``pg_ctl``/``postgres`` for PostgreSQL 15."""
-    candidates = [
-        os.environ.get("CTANB_PG_BIN"),
-        f"/usr/lib/postgresql/{PG_VERSION}/bin",
-    ]
-    for candidate in candidates:
-        if candidate and (Path(candidate) / "initdb").exists():
-            return Path(candidate)
+def _has_server(folder: Path) -> bool:
+    return all((folder / name).is_file() for name in SERVER_BINARIES)
+
+
+def _pg_config_bindir() -> Path | None:
+    pg_config = shutil.which("pg_config")
+    if pg_config is None:
+        return None
+    result = subprocess.run([pg_config, "--bindir"], capture_output=True, text=True, check=False)
+    return Path(result.stdout.strip()) if result.returncode == 0 and result.stdout.strip() else None
+
+
+def _version_key(folder: Path) -> tuple[int, ...]:
+    parts = folder.parent.name.split(".")
+    return tuple(int(p) for p in parts if p.isdigit())
+
+
+def find_pg_bin(pg_root: Path = PG_ROOT) -> Path:
+    """Return the folder of PostgreSQL's server binaries (``initdb``, ``pg_ctl``, ``postgres``).
+
+    Looked up in this order: ``CTANB_PG_BIN``; ``pg_config --bindir``; the newest version
+    under ``/usr/lib/postgresql`` (Debian and Ubuntu install one folder per major version,
+    e.g. 15 on Debian bookworm, 16 on Ubuntu 24.04); ``initdb`` on the ``PATH``. Any version
+    with the pg_sphere extension installed for it will do.
+
+    Parameters
+    ----------
+    pg_root : Path
+        Folder of per-version installations (default ``/usr/lib/postgresql``).
+
+    Raises
+    ------
+    ConfigurationError
+        When no server binaries are found, saying what to install or set.
+    """
+    configured = os.environ.get("CTANB_PG_BIN")
+    if configured:
+        if not _has_server(Path(configured)):
+            raise ConfigurationError(
+                f"CTANB_PG_BIN={configured} does not hold PostgreSQL's server binaries "
+                f"({', '.join(SERVER_BINARIES)}): point it at e.g. /usr/lib/postgresql/16/bin"
+            )
+        return Path(configured)
+    bindir = _pg_config_bindir()
+    if bindir is not None and _has_server(bindir):
+        return bindir
+    installed = sorted(
+        (p for p in pg_root.glob("*/bin") if _has_server(p)), key=_version_key, reverse=True
+    )
+    if installed:
+        return installed[0]
     initdb = shutil.which("initdb")
-    if initdb:
+    if initdb and _has_server(Path(initdb).parent):
         return Path(initdb).parent
     raise ConfigurationError(
-        "PostgreSQL 15 server binaries not found: run `make setup` (installs postgresql-15 and "
-        "postgresql-15-pgsphere), set CTANB_PG_BIN, or point CTANB_DATABASE_URL at a server."
+        "PostgreSQL server binaries (initdb, pg_ctl, postgres) not found: install PostgreSQL "
+        "and pg_sphere (`make setup` installs postgresql-15 and postgresql-15-pgsphere on "
+        "Debian; postgresql-16 and postgresql-16-pgsphere on Ubuntu 24.04), set CTANB_PG_BIN, "
+        "or point CTANB_DATABASE_URL at a server."
     )
 
 

@@ -11,7 +11,9 @@ from fastapi import APIRouter, Depends, HTTPException, Request
 from fastapi.responses import FileResponse, Response
 from starlette.concurrency import run_in_threadpool
 
-from ctanb.services.auth import Identity, get_identity
+from ctanb.services import jobtoken
+from ctanb.services.auth import Identity, bearer_token, get_identity
+from ctanb.services.publish import progenitor_links
 from ctanb.services.store import Store
 
 __all__ = ["router", "visible_file"]
@@ -60,17 +62,42 @@ def visible_file(store: Store, collection: str, obs_id: str, groups: frozenset[s
     return path
 
 
+async def get_reader_identity(request: Request) -> Identity:
+    """Like :func:`get_identity`, and also a job token (accepted by downloads only)."""
+    token = bearer_token(request)
+    if token is not None and token.startswith(jobtoken.PREFIX):
+        identity = jobtoken.job_token_identity(request.app.state.settings, token)
+        if identity is None:
+            raise HTTPException(
+                401,
+                "invalid or expired job token: the job ran longer than its token lives; "
+                "submit it again",
+                headers={"WWW-Authenticate": "Bearer"},
+            )
+        return identity
+    return await get_identity(request)
+
+
 @router.get("/data/{collection}/{obs_id}")
 async def download(
     collection: str,
     obs_id: str,
     request: Request,
-    identity: Annotated[Identity, Depends(get_identity)],
-) -> FileResponse:
-    """Return the event-list file of one observation (FITS)."""
+    identity: Annotated[Identity, Depends(get_reader_identity)],
+) -> Response:
+    """Return the event-list file of one observation (FITS).
+
+    Rights are checked on every request; a client holding the file already sends its
+    ``ETag`` in ``If-None-Match`` and gets ``304 Not Modified`` (dask workers' caches).
+    """
     store = request.app.state.store
     path = await run_in_threadpool(visible_file, store, collection, obs_id, identity.groups)
-    return FileResponse(path, media_type="application/fits", filename=path.name)
+    response = FileResponse(
+        path, media_type="application/fits", filename=path.name, stat_result=path.stat()
+    )
+    if request.headers.get("if-none-match") == response.headers["etag"]:
+        return Response(status_code=304, headers={"etag": response.headers["etag"]})
+    return response
 
 
 def _datalink_row(
@@ -107,6 +134,8 @@ async def datalink(
             f"<TD>application/fits</TD><TD>{row[2] * 1024}</TD>"
             "<TD>DL3 event list with GTI and IRF extensions</TD></TR>"
         )
+        # a published DL4 product also links to the runs it was made from
+        rows += await run_in_threadpool(progenitor_links, store, did, identity.groups, base)
     else:
         rows = (
             f"<TR><TD>{escape(did)}</TD><TD></TD><TD></TD><TD>#this</TD><TD></TD><TD></TD>"

@@ -12,7 +12,14 @@ import numpy as np
 from astropy.io.votable.tree import Info, Resource, TableElement, VOTableFile
 from astropy.table import Column, MaskedColumn, Table
 
-from ctanb.services.obscore import COLUMN_BY_NAME
+from ctanb.services.obscore import COLUMN_BY_NAME as OBSCORE_COLUMNS
+from ctanb.services.provtap import COLUMNS as PROVENANCE_COLUMNS
+
+#: Metadata of result columns by name (ObsCore first; ProvTAP names mean one thing).
+COLUMN_BY_NAME = {
+    **{c.name: c for columns in PROVENANCE_COLUMNS.values() for c in columns},
+    **OBSCORE_COLUMNS,
+}
 
 __all__ = ["FORMATS", "QueryResult", "error_document", "normalise_format", "render"]
 
@@ -138,13 +145,38 @@ def sphere_to_stcs(value: str) -> str:
     return f"CIRCLE ICRS {lon % 360:.8f} {lat:.8f} {radius:.8f}"
 
 
+# VOTable headers (RESOURCE, INFO, FIELDs) by column names, types and null columns: astropy
+# builds one in ~10 ms for the 61 ObsCore columns, which was most of a cone search's time
+# under load (bench_load.py). A header depends on nothing else, so it is made once.
+_HEADERS: dict[tuple[tuple[str, ...], tuple[str, ...], tuple[bool, ...]], str] = {}
+_HEADERS_MAX = 256
+
+
 def render(result: QueryResult, fmt: str, base_url: str = "") -> bytes:
     """Serialise ``result`` in the format named by :func:`normalise_format`."""
+    if fmt == "votable" and result.names and not result.infos:
+        nulls = tuple(any(row[i] is None for row in result.rows) for i in range(len(result.names)))
+        key = (tuple(result.names), tuple(result.types), nulls)
+        header = _HEADERS.get(key)
+        if header is None:
+            header = _votable(result, result.to_table(base_url), fmt)[0]
+            if len(_HEADERS) >= _HEADERS_MAX:
+                _HEADERS.clear()
+            _HEADERS[key] = header
+        return _with_rows(header, _tabledata_rows(result, base_url), result.overflow)
     table = result.to_table(base_url)
     if fmt in ("csv", "tsv"):
         text = io.StringIO()
         table.write(text, format="ascii.csv" if fmt == "csv" else "ascii.tab")
         return text.getvalue().encode()
+    header, binary = _votable(result, table, fmt)
+    if binary is not None:
+        return binary
+    return _with_rows(header, _tabledata(table), result.overflow)
+
+
+def _votable(result: QueryResult, table: Table, fmt: str) -> tuple[str, bytes | None]:
+    """Return the TABLEDATA document without its rows, or (``""``, the whole document)."""
     votable = VOTableFile()
     resource = Resource(type="results")
     votable.resources.append(resource)
@@ -167,15 +199,41 @@ def render(result: QueryResult, fmt: str, base_url: str = "") -> bytes:
     out = io.BytesIO()
     if fmt == "binary2" or not len(table.columns):
         votable.to_xml(out, tabledata_format="binary2" if fmt == "binary2" else "tabledata")
-        return _tap_infos(out.getvalue(), result.overflow)
+        return "", _tap_infos(out.getvalue(), result.overflow)
     # astropy writes TABLEDATA at ~7 us a cell (a mask check per cell): 20 ms of a 30 ms
     # cone-search budget for 1000 rows. Its header is kept; the rows are written here.
     votable.to_xml(out, tabledata_format="tabledata")
+    return out.getvalue().decode(), None
+
+
+def _with_rows(header: str, tabledata: str, overflow: bool) -> bytes:
     # an empty table has no DATA element: the rows go before the TABLE's end
-    header = out.getvalue().decode()
     position = header.rfind("</TABLE>")
-    xml = header[:position] + "<DATA>" + _tabledata(table) + "</DATA>\n" + header[position:]
-    return _tap_infos(xml.encode(), result.overflow)
+    xml = header[:position] + "<DATA>" + tabledata + "</DATA>\n" + header[position:]
+    return _tap_infos(xml.encode(), overflow)
+
+
+def _cell_writer(pgtype: str, name: str, base_url: str) -> Any:
+    """Return a function writing one value of a column as _cells writes it from a Column."""
+    if pgtype in ("float4", "float8", "numeric"):
+        return lambda v: "" if v is None or float(v) != float(v) else repr(float(v))
+    if pgtype in ("int2", "int4", "int8"):
+        return lambda v: "" if v is None else str(int(v))
+    if pgtype == "bool":
+        return lambda v: "" if v is None else ("T" if v else "F")
+    return lambda v: "" if v is None else xml_escape(_text(v, pgtype, name, base_url))
+
+
+def _tabledata_rows(result: QueryResult, base_url: str) -> str:
+    """TABLEDATA of the rows, straight from the database values (no astropy Table)."""
+    writers = [
+        _cell_writer(t, n, base_url) for n, t in zip(result.names, result.types, strict=True)
+    ]
+    rows = "".join(
+        "<TR>" + "".join(f"<TD>{w(v)}</TD>" for w, v in zip(writers, row, strict=True)) + "</TR>\n"
+        for row in result.rows
+    )
+    return f"<TABLEDATA>\n{rows}</TABLEDATA>"
 
 
 def _cells(column: Column) -> list[str]:

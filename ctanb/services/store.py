@@ -31,7 +31,7 @@ from psycopg_pool import ConnectionPool
 
 from ctanb.config import Settings, get_settings
 from ctanb.errors import ConfigurationError
-from ctanb.services import obscore, tap_schema
+from ctanb.services import obscore, provtap, schema, tap_schema
 from ctanb.services.cluster import PrivateCluster
 
 TOKENS_SQL = """
@@ -59,6 +59,12 @@ DEFAULT_STATEMENT_TIMEOUT_MS = 30_000
 #: No reader statement runs longer than this, whatever the caller asks (a job's own budget
 #: included): the role's own setting, so it holds even if a SET LOCAL were skipped.
 MAX_STATEMENT_TIMEOUT_MS = 3_600_000
+#: Settings of the reader role that hold at login (ceilings below the service's SET LOCAL).
+READER_SETTINGS = {
+    "default_transaction_read_only": "on",
+    "statement_timeout": f"{MAX_STATEMENT_TIMEOUT_MS}ms",
+    "idle_in_transaction_session_timeout": "60s",
+}
 _DECLARE = b"DECLARE ctanb_user_query NO SCROLL CURSOR FOR "
 
 RIGHTS_SQL = f"""
@@ -130,22 +136,32 @@ class Store:
             store.initialise()
         return store
 
-    def initialise(self) -> None:
-        """Create the extension, tables, views, roles, policies and TAP_SCHEMA (idempotent)."""
+    def initialise(self) -> list[schema.Migration]:
+        """Bring the store to this ctanb's schema (idempotent); return the migrations applied.
+
+        A new database gets the current schema; an older store first gets the migrations
+        after its recorded version (:mod:`ctanb.services.schema`), then the current objects,
+        all in one transaction. A store newer than this ctanb is refused.
+        """
         with self.connect() as conn:
             conn.execute("SELECT pg_advisory_xact_lock(724001)")  # one initialiser at a time
+            before = schema.stored_version(conn)
+            applied = schema.migrate(conn, before)
             try:
                 conn.execute("CREATE EXTENSION IF NOT EXISTS pg_sphere")
             except psycopg.Error as exc:
                 raise ConfigurationError(
-                    "the pg_sphere extension is missing: install the Debian package "
-                    f"postgresql-15-pgsphere (`make setup`). PostgreSQL said: {exc}"
+                    "the pg_sphere extension is missing: install pg_sphere for this "
+                    "PostgreSQL (Debian: postgresql-15-pgsphere, `make setup`; Ubuntu 24.04: "
+                    "postgresql-16-pgsphere); on a site server its administrator runs "
+                    f"CREATE EXTENSION pg_sphere in this database. PostgreSQL said: {exc}"
                 ) from exc
             conn.execute(obscore.create_table_sql())
             conn.execute(RIGHTS_SQL)
             conn.execute(tap_schema.create_sql())
             conn.execute(TOKENS_SQL)
             _create_reader_role(conn)
+            provtap.initialise(conn, READER_ROLE)  # ProvTAP tables, views, grants
             _mark_sphere_operators_leakproof(conn)
             # ADQL translation of AREA() calls this helper.
             conn.execute(
@@ -153,6 +169,8 @@ class Store:
                 "RETURNS double precision LANGUAGE sql IMMUTABLE "
                 "AS $$ SELECT $1 * (180.0 / pi())^2 $$"
             )
+            schema.record(conn)
+        return applied
 
     # -------------------------------------------------------------- connections
     def connect(self, **kwargs: object) -> psycopg.Connection:
@@ -317,34 +335,58 @@ def _create_reader_role(conn: psycopg.Connection) -> None:
     role = sql.Identifier(READER_ROLE)
     exists = conn.execute("SELECT 1 FROM pg_roles WHERE rolname = %s", (READER_ROLE,)).fetchone()
     if not exists:
-        with contextlib.suppress(psycopg.errors.DuplicateObject):
-            conn.execute(sql.SQL("CREATE ROLE {} LOGIN").format(role))
-    conn.execute(
+        try:
+            with conn.transaction():
+                conn.execute(sql.SQL("CREATE ROLE {} LOGIN").format(role))
+        except psycopg.errors.DuplicateObject:
+            pass
+        except psycopg.errors.InsufficientPrivilege:
+            # a site server, where ctanb's owner may not create roles: its administrator
+            # does (`ctanb db init` prints the SQL); until then no user query can run
+            log.warning(
+                "cannot create the role %s (no CREATEROLE): `ctanb db init` says what the "
+                "database administrator must run",
+                READER_ROLE,
+            )
+            return
+    # Attributes, memberships and settings need a superuser or CREATEROLE: on a site server
+    # without them they stay as its administrator set them (`ctanb db init` checks them).
+    privileged = [
         sql.SQL(
             "ALTER ROLE {} LOGIN NOSUPERUSER NOCREATEDB NOCREATEROLE NOINHERIT NOREPLICATION "
             "NOBYPASSRLS CONNECTION LIMIT 100"
         ).format(role)
-    )
+    ]
     # A reader belongs to no role, so SET ROLE can lead nowhere.
     for (granted,) in conn.execute(
         "SELECT r.rolname FROM pg_auth_members m JOIN pg_roles r ON r.oid = m.roleid "
         "JOIN pg_roles u ON u.oid = m.member WHERE u.rolname = %s",
         (READER_ROLE,),
     ).fetchall():
-        conn.execute(sql.SQL("REVOKE {} FROM {}").format(sql.Identifier(granted), role))
+        privileged.append(sql.SQL("REVOKE {} FROM {}").format(sql.Identifier(granted), role))
     # Ceilings that hold at login, before the service's own SET LOCAL of each request.
-    for setting, value in (
-        ("default_transaction_read_only", "on"),
-        ("statement_timeout", f"{MAX_STATEMENT_TIMEOUT_MS}ms"),
-        ("idle_in_transaction_session_timeout", "60s"),
-    ):
-        conn.execute(
+    for setting, value in READER_SETTINGS.items():
+        privileged.append(
             sql.SQL("ALTER ROLE {} SET {} = {}").format(
                 role, sql.Identifier(setting), sql.Literal(value)
             )
         )
     schemas = sql.SQL(", ").join(map(sql.Identifier, ("ivoa", "cta", "tap_schema", "public")))
-    conn.execute(sql.SQL("ALTER ROLE {} SET search_path = {}").format(role, schemas))
+    privileged.append(sql.SQL("ALTER ROLE {} SET search_path = {}").format(role, schemas))
+    refused = 0
+    for statement in privileged:
+        try:
+            with conn.transaction():
+                conn.execute(statement)
+        except psycopg.errors.InsufficientPrivilege:
+            refused += 1
+    if refused:
+        log.warning(
+            "%d settings of the role %s need a superuser or CREATEROLE: `ctanb db init` "
+            "checks them and says what the database administrator must run",
+            refused,
+            READER_ROLE,
+        )
     public_columns = sql.SQL(", ").join(sql.Identifier(c.name) for c in obscore.COLUMNS)
     statements = [
         sql.SQL("GRANT CONNECT ON DATABASE {} TO {}").format(

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 from ctanb.obscore import PRINCIPAL_COLUMNS
-from ctanb.services import obscore
+from ctanb.services import obscore, provtap
 
 __all__ = ["PUBLISHED_TABLES", "TAP_SCHEMA_COLUMNS", "create_sql"]
 
@@ -18,12 +18,14 @@ PUBLISHED_TABLES: tuple[tuple[str, str, str], ...] = (
     ("tap_schema", "tap_schema.columns", "Columns of the published tables"),
     ("tap_schema", "tap_schema.keys", "Foreign keys between published tables"),
     ("tap_schema", "tap_schema.key_columns", "Columns of the foreign keys"),
+    *provtap.TABLES,
 )
 
 SCHEMAS = (
     ("ivoa", "IVOA standard data models (ObsCore)"),
     ("cta", "CTA data-diffusion tables"),
     ("tap_schema", "Metadata of this TAP service"),
+    (provtap.SCHEMA, provtap.SCHEMA_DESCRIPTION),
 )
 
 _c = ("char", "*")
@@ -155,8 +157,9 @@ def create_sql() -> str:
         for i, (schema, name, text) in enumerate(PUBLISHED_TABLES)
     ]
     columns: list[tuple[object, ...]] = []
-    for table in (obscore.TABLE, obscore.VIEW):
-        for i, c in enumerate(obscore.COLUMNS):
+    described = {obscore.TABLE: obscore.COLUMNS, obscore.VIEW: obscore.COLUMNS, **provtap.COLUMNS}
+    for table, table_described in described.items():
+        for i, c in enumerate(table_described):
             columns.append(
                 (
                     table,

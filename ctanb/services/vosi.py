@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from xml.sax.saxutils import escape, quoteattr
 
-from ctanb.services import obscore
+from ctanb.services import obscore, provtap
 from ctanb.services.tap_schema import (
     FOREIGN_KEYS,
     PUBLISHED_TABLES,
@@ -139,8 +139,9 @@ def tableset() -> str:
                 f'<table type="{"view" if schema != "tap_schema" else "output"}">'
                 f"<name>{table}</name><description>{escape(text)}</description>"
             )
-            if table in (obscore.TABLE, obscore.VIEW):
-                for c in obscore.COLUMNS:
+            described = provtap.COLUMNS.get(table)
+            if table in (obscore.TABLE, obscore.VIEW) or described:
+                for c in described or obscore.COLUMNS:
                     body.append(
                         _column_xml(
                             c.name,
@@ -196,6 +197,31 @@ EXAMPLES = (
         "Public data of blazars (gamma-cat classes)",
         "SELECT obs_id, target_name, target_class FROM ivoa.obscore WHERE data_rights = 'public' "
         "AND target_class IN ('hbl', 'ibl', 'lbl', 'fsrq', 'blazar')",
+    ),
+    (
+        "derived-from-run",
+        "ProvTAP: every product derived from run 23523, with its ObsCore identifier",
+        "SELECT DISTINCT product.id, product.obs_publisher_did "
+        "FROM provenance.entity AS run JOIN provenance.used AS us ON us.entity_id = run.id "
+        "JOIN provenance.wasgeneratedby AS gen ON gen.activity_id = us.activity_id "
+        "JOIN provenance.entity AS product ON product.id = gen.entity_id "
+        "WHERE run.obs_id = '23523'",
+    ),
+    (
+        "made-with-ctanb",
+        "ProvTAP: every product made with a ctanb older than 1.0",
+        "SELECT gen.entity_id, ag.version "
+        "FROM provenance.agent AS ag JOIN provenance.wasassociatedwith AS w ON w.agent_id = ag.id "
+        "JOIN provenance.wasgeneratedby AS gen ON gen.activity_id = w.activity_id "
+        "WHERE ag.name = 'ctanb' AND ag.version < '1.0'",
+    ),
+    (
+        "run-on-files",
+        "ProvTAP: what was run on these files (runs 23523 and 23526)",
+        "SELECT act.id, act.name, act.entry_point, act.start_time, us.role "
+        "FROM provenance.used AS us JOIN provenance.entity AS ent ON ent.id = us.entity_id "
+        "JOIN provenance.activity AS act ON act.id = us.activity_id "
+        "WHERE ent.obs_id IN ('23523', '23526')",
     ),
 )
 

@@ -135,6 +135,34 @@ class SkyView(OfflineAladin):
         options.setdefault("stretch", "asinh")
         self.add_fits(hdulist, name=name, **options)
 
+    def show_archive_sky(self, archive: str, sources: Table | None = None) -> None:
+        """Show the archive's observed sky (MOC) and the known VHE sources as layers.
+
+        The exposure HiPS is the base survey when the view was made with
+        ``survey=archive + "/hips"`` (the Explorer does); here its colour map is set, the
+        MOC of the observed sky is drawn on top, and gamma-cat/HGPS sources (``name``,
+        ``ra``, ``dec``) become a catalogue layer with their names.
+        """
+        base = archive.rstrip("/")
+        if self.survey.startswith(base):
+            self.set_color_map("magma")
+        self.add_moc(
+            f"{base}/moc", name="observed sky (MOC)", color="#3fd0ff", opacity=0.15,
+            line_width=1, fill=True, edge=True,
+        )  # fmt: skip
+        if sources is None:
+            from astropy import units as u
+
+            from ctanb.analysis.plots import catalogue_sources
+
+            sources = catalogue_sources(SkyCoord(0, 0, unit="deg"), 180 * u.deg)
+        if len(sources):
+            self.add_table(
+                sources, name="VHE sources (gamma-cat, HGPS)", shape="circle",
+                color="#00e5ff", source_size=12, display_label=True, label_column="name",
+                label_color="#00e5ff", ra_field="ra", dec_field="dec",
+            )  # fmt: skip
+
     def _on_ctanb_message(self, _: Any, message: dict, buffers: Any) -> None:
         if message.get("event_type") != "ctanb_footprint_clicked":
             return

@@ -17,6 +17,8 @@ from gammapy.maps import Map
 from ctanb.analysis import EventCache, make_count_map, read_events
 from ctanb.errors import DataError
 
+from .conftest import gti_parts
+
 CRAB = [23523, 23526, 23559, 23592]
 
 
@@ -25,7 +27,9 @@ def hess_file(data_dir, obs_id):
 
 
 def gammapy_counts(store_dir, obs_ids, geom):
+    """gammapy's counts of the runs restricted to their GTIs (ctanb applies them)."""
     observations = DataStore.from_dir(store_dir).get_observations(obs_ids)
+    observations = [part for obs in observations for part in gti_parts(obs)]
     if not geom.axes:  # a 2D map: gammapy's own event filling
         total = Map.from_geom(geom)
         for obs in observations:
@@ -69,9 +73,10 @@ def test_healpix_equals_gammapy_fill(data_dir):
     product = make_count_map(
         [path], skydir=SkyCoord(83.633, 22.014, unit="deg"), width=4 * u.deg, healpix_nside=256
     )
-    events = read_events(path)
     reference = Map.from_geom(product.map.geom)
-    reference.fill_by_coord({"skycoord": SkyCoord(events.ra, events.dec, unit="deg")})
+    observation = DataStore.from_dir(data_dir / "hess-dl3-dr1").obs(23523)
+    for part in gti_parts(observation):
+        reference.fill_by_coord({"skycoord": part.events.radec})
     np.testing.assert_array_equal(product.map.data, reference.data)
 
 
@@ -94,7 +99,7 @@ def test_dask_equals_serial(data_dir):
     np.testing.assert_array_equal(serial.map.data, parallel.map.data)
     # the non-zero bins noted while binning are exactly the cube's, either way
     for product in (serial, parallel):
-        np.testing.assert_array_equal(product.occupied, np.flatnonzero(product.map.data))
+        np.testing.assert_array_equal(product.occupied_bins(), np.flatnonzero(product.map.data))
     assert serial.checksum() == parallel.checksum()
 
 
@@ -162,3 +167,51 @@ def test_cli_writes_a_gammapy_map(data_dir, tmp_path):
     counts = Map.read(out)
     assert counts.data.shape == (2, 40, 40)
     assert "PROVENANCE" in fits.open(out)
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("proj", ["CAR", "TAN", "SIN", "ZEA", "ARC", "STG"])
+def test_fast_projections_on_real_events_equal_gammapy(data_dir, proj):
+    """Every projection the compiled kernel bins: H.E.S.S. and CTA 1DC cubes, both frames."""
+    edges = np.geomspace(0.1, 100, 7) * u.TeV
+    hess = make_count_map(
+        [hess_file(data_dir, 23523)],
+        skydir=SkyCoord(83.633, 22.014, unit="deg"),
+        proj=proj,
+        width=5 * u.deg,
+        binsz=0.02 * u.deg,
+        energy_edges=edges,
+    )
+    expected = gammapy_counts(data_dir / "hess-dl3-dr1", [23523], hess.map.geom)
+    np.testing.assert_array_equal(hess.map.data, expected)
+    run = data_dir / "cta-1dc" / "data" / "baseline" / "gps" / "gps_baseline_110380.fits"
+    cta = make_count_map(
+        [run],
+        skydir=SkyCoord(0, -1.3, unit="deg", frame="galactic"),
+        frame="galactic",
+        proj=proj,
+        width=6 * u.deg,
+        binsz=0.03 * u.deg,
+        energy_edges=edges,
+    )
+    expected = gammapy_counts(data_dir / "cta-1dc" / "index" / "gps", [110380], cta.map.geom)
+    np.testing.assert_array_equal(cta.map.data, expected)
+    assert hess.total > 5000 and cta.total > 40000
+
+
+def test_geometries_are_remembered_and_counts_are_float32():
+    from astropy.coordinates import FK5
+
+    from ctanb.analysis.countmap import FLOAT32_EXACT, _counts_dtype, make_geom
+
+    crab = SkyCoord(83.633, 22.014, unit="deg")
+    assert make_geom(crab, width=2 * u.deg) is make_geom(crab, width=2 * u.deg)
+    assert make_geom(crab, width=2 * u.deg) is not make_geom(crab, width=3 * u.deg)
+    j2000, b1950 = (
+        make_geom(SkyCoord(10, 20, unit="deg", frame=FK5(equinox=e)), width=1 * u.deg)
+        for e in ("J2000", "B1950")
+    )
+    assert j2000.center_skydir.separation(b1950.center_skydir) > 0.1 * u.deg
+    # float32 counts (gammapy's dtype) unless a bin holds 2**24 or more
+    assert _counts_dtype(np.array([1.0, FLOAT32_EXACT - 1.0])).dtype == np.float32
+    assert _counts_dtype(np.array([1.0, FLOAT32_EXACT])).dtype == np.float64

@@ -15,6 +15,7 @@ from gammapy.maps import MapAxis, RegionGeom
 from regions import CircleSkyRegion
 
 from ctanb.analysis import extract_spectrum, make_light_curve
+from ctanb.analysis.exclusion import make_exclusion_mask
 from ctanb.errors import DataError
 from ctanb.prov import diff, lineage, replay
 
@@ -29,16 +30,17 @@ def files(crab_files):
 
 
 @pytest.fixture(scope="module")
-def gammapy_on_off(data_dir):
+def gammapy_on_off(data_dir, in_gti):
+    """gammapy's ON/OFF counts with the same exclusion mask (the catalogues') and GTIs."""
     store = DataStore.from_dir(data_dir / "hess-dl3-dr1")
     axis = MapAxis.from_edges(EDGES, name="energy", interp="log")
     empty = SpectrumDataset.create(geom=RegionGeom.create(region=ON, axes=[axis]))
     maker, background = (
         SpectrumDatasetMaker(selection=["counts"]),
-        ReflectedRegionsBackgroundMaker(),
+        ReflectedRegionsBackgroundMaker(exclusion_mask=make_exclusion_mask(ON.center)),
     )
     out = []
-    for observation in store.get_observations(CRAB):
+    for observation in in_gti(store.get_observations(CRAB)):
         dataset = background.run(maker.run(empty.copy(), observation), observation)
         out.append(
             (

@@ -77,7 +77,8 @@ class OIDCProvider:
 
 @pytest.fixture(scope="session")
 def hub_ports() -> dict[str, int]:
-    return {name: free_port() for name in ("oidc", "hub", "hub_api", "proxy_api", "archive")}
+    names = ("oidc", "hub", "hub_api", "proxy_api", "archive", "gateway", "gateway_api")
+    return {name: free_port() for name in names}
 
 
 @pytest.fixture(scope="session")
@@ -145,6 +146,7 @@ class Hub:
     api_url: str
     archive_url: str
     admin_token: str
+    gateway_url: str
     state_dir: Path
     log_path: Path
     process: subprocess.Popen | None = None
@@ -226,6 +228,7 @@ def hub(
         api_url=f"http://127.0.0.1:{hub_ports['hub']}/hub/api",
         archive_url=f"http://127.0.0.1:{hub_ports['archive']}",
         admin_token=secrets.token_hex(32),
+        gateway_url=f"http://127.0.0.1:{hub_ports['gateway']}",
         state_dir=state,
         log_path=state / "jupyterhub.log",
     )
@@ -246,6 +249,10 @@ def hub(
         "CTANB_HUB_ARCHIVE_PORT": str(hub_ports["archive"]),
         "CTANB_HUB_EXTRA_CONFIG": str(extra),
         "CTANB_TEST_ADMIN_TOKEN": hub.admin_token,
+        # per-user dask clusters: dask-gateway as a hub service (tests/hub/test_gateway.py)
+        "CTANB_HUB_DASK_GATEWAY": "1",
+        "CTANB_GATEWAY_ADDRESS": f"127.0.0.1:{hub_ports['gateway']}",
+        "CTANB_GATEWAY_API_ADDRESS": f"127.0.0.1:{hub_ports['gateway_api']}",
     }
     log = open(hub.log_path, "wb")  # noqa: SIM115 - closed below
     hub.process = subprocess.Popen(
@@ -259,6 +266,7 @@ def hub(
     try:
         _wait_for(hub, hub.api_url + "/", "the hub")
         _wait_for(hub, hub.archive_url + "/tap/availability", "the archive service", 60)
+        _wait_for(hub, hub.gateway_url + "/api/health", "the dask-gateway service", 60)
         yield hub
     finally:
         _stop(hub.process, timeout=30)

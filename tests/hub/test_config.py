@@ -273,7 +273,9 @@ def test_z2jh_hub_config_sets_real_traits_and_matches_jupyterhub_config(
     for role in hub["loadRoles"].values():
         _check_scopes_exist(role["scopes"])
     # same login, groups, archive access and cookies as the single-machine configuration
-    local = load(monkeypatch, tmp_path, **OIDC, PUBLIC_URL="https://hub.example.org")
+    local = load(
+        monkeypatch, tmp_path, **OIDC, PUBLIC_URL="https://hub.example.org", DASK_GATEWAY="1"
+    )
     oidc = hub["config"]["GenericOAuthenticator"]
     for key in ("scope", "username_claim", "auth_state_groups_key", "manage_groups"):
         want = local.GenericOAuthenticator[key]
@@ -284,7 +286,7 @@ def test_z2jh_hub_config_sets_real_traits_and_matches_jupyterhub_config(
     )
     assert hub["loadRoles"]["user"]["scopes"] == local.JupyterHub.load_roles[0]["scopes"]
     service = local.JupyterHub.services[0]
-    assert set(hub["services"]) == {service["name"]}
+    assert set(hub["services"]) == {s["name"] for s in local.JupyterHub.services}
     assert (
         hub["services"][service["name"]]["oauth_client_allowed_scopes"]
         == service["oauth_client_allowed_scopes"]

@@ -15,6 +15,7 @@ from astropy.table import Table
 from prov.model import ProvDocument
 
 from ctanb.analysis import extract_spectrum, make_count_map
+from ctanb.analysis.specs import CountMapSpec
 from ctanb.config import Settings
 from ctanb.jobs import JobClient, JobError
 from ctanb.testing import ServiceProcess, free_port
@@ -74,6 +75,28 @@ def test_countmap_job_equals_the_inline_analysis(alice, data_dir):
     assert alice.fetch(job, "provsvg").lstrip().startswith(b"<?xml")
 
 
+def test_one_spec_runs_here_and_on_the_service_alike(alice, data_dir):
+    spec = CountMapSpec(
+        skydir=SkyCoord(l=184.557, b=-5.784, unit="deg", frame="galactic"),
+        width=2 * u.deg,
+        binsz=3 * u.arcmin,
+        proj="TAN",
+        energy_edges=[1, 100] * u.TeV,
+    )
+    job = alice.wait(alice.submit(spec, obs_ids=CRAB), timeout=180)
+    assert job.parameters["glon"] == "184.557" and job.parameters["binsz"] == "0.05"
+    remote, inline = alice.product(job), spec.run(files(data_dir))
+    np.testing.assert_array_equal(remote.map.data, inline.map.data)
+    assert remote.checksum() == inline.checksum()
+    assert remote.checksum() in remote.provenance.serialize()  # the worker recorded it
+    # Quantities and the spec's fields by name: converted to the declared units once
+    pending = alice.submit(
+        "countmap", run=False, obs_ids=CRAB, binsz=6 * u.arcmin, skydir=spec.skydir
+    )
+    assert pending.parameters["binsz"] == "0.1" and pending.parameters["glat"] == "-5.784"
+    alice.delete(pending)
+
+
 def test_spectrum_lightcurve_and_copy_jobs(alice, data_dir):
     spectrum = alice.wait(alice.submit("spectrum", obs_ids=CRAB, energy_edges=[0.5, 5, 100]))
     table = Table.read(io.BytesIO(alice.fetch(spectrum, "spectrum")), hdu="SPECTRUM")
@@ -91,6 +114,8 @@ def test_bad_parameters_are_refused_with_their_name(alice):
         ({"binsz": -1}, "binsz"),
         ({"frame": "fk4"}, "frame"),
         ({"colour": "red"}, "COLOUR"),
+        ({"proj": "AIT"}, "proj"),  # not one the binning kernel handles
+        ({"ra": 83.6, "dec": 22, "glon": 184.5, "glat": -5.8}, "not both"),
         ({}, "obs_ids"),
     ]:
         with pytest.raises(JobError, match=name):

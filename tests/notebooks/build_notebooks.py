@@ -172,6 +172,29 @@ explorer""",
     (
         "markdown",
         """\
+The Explorer is also a workbench: selecting rows fills the analysis forms (the map centred
+on the target, wide enough for the selected fields of view); a count map with a chosen pixel
+size and energy range runs here or on the service ("Run on the service", followed in the
+Jobs tab); every search and analysis is recorded in the History tab as ctanb Python, which
+exports as a notebook that makes the same products again.""",
+    ),
+    (
+        "code",
+        """\
+explorer.search.target.value = "Crab"
+explorer.search.radius.value = 0.1
+explorer.search.submit()
+explorer.table.select(obs_id=[str(o) for o in explorer.results["obs_id"][:2]])
+form = explorer.actions.forms["count_map"]
+form.fields["binsz"].value = "0.05"
+form.fields["energy_edges"].value = "0.5, 5, 100"
+workbench_map = explorer.actions.run("count_map", where="here")
+print(form.spec.to_python())
+print(explorer.history.to_script())""",
+    ),
+    (
+        "markdown",
+        """\
 ## Checks
 
 The reference is computed from the H.E.S.S. files themselves, without ctanb: a run sees the
@@ -203,6 +226,8 @@ assert sorted(widget_provenance["obs_id"]) == sorted(provenance_fields["obs_id"]
 assert len(hard) > 0 and all(float(e) >= 50 for e in obscore_search(
     events_above=50 * u.TeV, columns=["obs_id", "event_energy_max"])["event_energy_max"])
 assert len(explorer.table.table) == len(crab)
+assert workbench_map.value.map.geom.data_shape[0] == 2  # two energy bins
+assert [step.kind for step in explorer.history.steps] == ["search", "analysis"]
 print("search: all checks passed")""",
     ),
 ]
@@ -216,7 +241,9 @@ NOTEBOOKS["02_count_maps.ipynb"] = [
 
 `make_count_map` bins the events of any runs (obs_ids from the archive, files or GADF
 folders) into a gammapy `Map`: a 2D image, or a cube with `energy_edges`. The runs are
-downloaded from the archive once and cached.""",
+downloaded from the archive once and cached. Only events inside each run's good time
+intervals (GTIs) are counted; `bad_time_intervals=` leaves out more, and `safe_mask=`
+applies gammapy's safe-range methods (`aeff-max`, `edisp-bias`, `offset-max`) per run.""",
     ),
     ("code", SETUP),
     (
@@ -280,10 +307,36 @@ sky""",
     (
         "markdown",
         """\
+## Significance map
+
+`make_significance_map` estimates the background with a ring around each pixel (gammapy's
+`RingBackgroundMaker` method), leaving out the known sources of gamma-cat and the H.E.S.S.
+Galactic Plane Survey (the exclusion mask, drawn in white), and computes the Li & Ma
+significance in a 0.1° disc (as gammapy's `ExcessMapEstimator`), with FFT correlations.""",
+    ),
+    (
+        "code",
+        """\
+from astropy.coordinates import SkyCoord
+
+from ctanb.analysis import make_significance_map
+
+significance = make_significance_map(
+    crab["obs_id"], skydir=SkyCoord(83.633, 22.014, unit="deg"), width=3 * u.deg, binsz=0.04 * u.deg
+)
+peak, where = significance.peak()
+print(f"Crab: peak significance {peak:.1f} sigma at RA {where.ra.deg:.3f}, Dec {where.dec.deg:.3f}")
+show(significance.plot())""",
+    ),
+    (
+        "markdown",
+        """\
 ## Checks
 
-The total is recounted from the H.E.S.S. FITS files with astropy only: the events whose
-sky position falls in the map's pixels and whose energy is inside the energy edges.""",
+The total is recounted from the H.E.S.S. FITS files with astropy only: the events inside
+the run's GTIs whose sky position falls in the map's pixels and whose energy is inside the
+energy edges. The peak significance is recomputed with Li & Ma's formula (eq. 17) from the
+ON and OFF counts and alpha of that pixel.""",
     ),
     ("code", HESS_HELPERS),
     (
@@ -294,16 +347,36 @@ ny, nx = cube.map.data.shape[1:]
 independent = 0
 for obs_id in crab["obs_id"]:
     events = fits.getdata(hess_file(obs_id), "EVENTS")
+    gti = fits.getdata(hess_file(obs_id), "GTI")
+    good = np.zeros(len(events), dtype=bool)
+    for start, stop in zip(gti["START"], gti["STOP"]):
+        good |= (events["TIME"] >= start) & (events["TIME"] < stop)
     x, y = wcs.world_to_pixel(SkyCoord(events["RA"], events["DEC"], unit="deg"))
     inside = (x >= -0.5) & (x < nx - 0.5) & (y >= -0.5) & (y < ny - 0.5)
     in_energy = (events["ENERGY"] >= 0.5) & (events["ENERGY"] < 100)
-    independent += int(np.sum(inside & in_energy))
+    independent += int(np.sum(good & inside & in_energy))
 print("ctanb:", cube.total, " recounted from the files:", independent)""",
     ),
     (
         "code",
         """\
+image = significance.maps
+iy, ix = np.unravel_index(np.nanargmax(image["sqrt_ts"].data), image["sqrt_ts"].data.shape)
+n_on, n_off = image["counts"].data[iy, ix], image["n_off"].data[iy, ix]
+alpha = image["alpha"].data[iy, ix]
+li_ma = np.sqrt(2) * np.sqrt(
+    n_on * np.log((1 + alpha) / alpha * n_on / (n_on + n_off))
+    + n_off * np.log((1 + alpha) * n_off / (n_on + n_off))
+)
+print(f"peak {peak:.3f} sigma; Li & Ma from its counts: {li_ma:.3f} sigma")""",
+    ),
+    (
+        "code",
+        """\
 assert cube.total == independent > 1000
+assert abs(li_ma - peak) < 1e-6 * peak and peak > 20
+assert where.separation(SkyCoord(83.633, 22.014, unit="deg")) < 0.1 * u.deg
+assert not image["exclusion"].data.all()  # the Crab itself is excluded from the ring
 assert int(reread.data.sum()) == cube.total
 assert len(sky._footprints) == len(crab)
 assert sorted(str(f.obs_id) for f in cube.record.inputs) == sorted(str(o) for o in crab["obs_id"])
@@ -491,8 +564,8 @@ two_bins.to_table()""",
 ## Checks
 
 The ON counts per run are recounted from the H.E.S.S. files with astropy: events above
-1 TeV within the ON circle (`on_region` of the light curve). The night bins and the two
-free bins must hold the same events, regrouped.""",
+1 TeV within the ON circle (`on_region` of the light curve), inside the run's GTIs. The
+night bins and the two free bins must hold the same events, regrouped.""",
     ),
     ("code", HESS_HELPERS),
     (
@@ -502,11 +575,15 @@ region = per_run.record.parameters["on_region"]
 recount = {}
 for obs_id in crab["obs_id"]:
     events = fits.getdata(hess_file(obs_id), "EVENTS")
+    gti = fits.getdata(hess_file(obs_id), "GTI")  # only events in the good time count
+    good = np.zeros(len(events), dtype=bool)
+    for start, stop in zip(gti["START"], gti["STOP"]):
+        good |= (events["TIME"] >= start) & (events["TIME"] < stop)
     positions = SkyCoord(events["RA"], events["DEC"], unit="deg")
     on = (positions.separation(region.center) < region.radius) & (events["ENERGY"] >= 1) & (
         events["ENERGY"] < 100
     )
-    recount[str(obs_id)] = int(np.sum(on))
+    recount[str(obs_id)] = int(np.sum(on & good))
 table = per_run.to_table()
 nights = {int(np.floor(t - 0.5)) for t in crab["t_min"]}
 print("recounted ON per run:", recount)
@@ -535,7 +612,10 @@ NOTEBOOKS["05_remote_jobs.ipynb"] = [
 
 The same analyses can run next to the data, on the archive service's dask cluster, as IVOA
 UWS jobs: submit, follow (UWS `WAIT`, no polling), fetch the results and their provenance.
-The job list is also a widget, `JobMonitor`, kept live in the background.""",
+An analysis is described once by its spec (`CountMapSpec`, `SpectrumSpec`,
+`LightCurveSpec`: Quantities, SkyCoords, one default per parameter); the same spec runs here
+(`spec.run(obs_ids)`) or on the service (`jobs.submit(spec, obs_ids=...)`). The job list is
+also a widget, `JobMonitor` (the Explorer's Jobs tab), kept live in the background.""",
     ),
     ("code", SETUP),
     (
@@ -554,11 +634,20 @@ print("job types:", jobs.job_types())""",
     (
         "code",
         """\
+from ctanb.analysis.specs import CountMapSpec, LightCurveSpec, SpectrumSpec
+
+cube_spec = CountMapSpec(
+    width=4 * u.deg, binsz=3 * u.arcmin, energy_edges=[0.5, 5, 100] * u.TeV
+)
+spectrum_spec = SpectrumSpec(energy_edges=[0.5, 1, 2, 5, 10, 100] * u.TeV)
 submitted = [
-    jobs.submit("countmap", obs_ids=obs_ids, energy_edges=[0.5, 5, 100], width=4, binsz=0.05),
-    jobs.submit("spectrum", obs_ids=obs_ids, energy_edges=[0.5, 1, 2, 5, 10, 100]),
-    jobs.submit("lightcurve", obs_ids=obs_ids, e_min=1, e_max=100, time_bins="night"),
+    jobs.submit(cube_spec, obs_ids=obs_ids),
+    jobs.submit(spectrum_spec, obs_ids=obs_ids),
+    # or by name, with numbers or Quantities in the declared units
+    jobs.submit("lightcurve", obs_ids=obs_ids, e_min=1 * u.TeV, e_max=100, time_bins="night"),
 ]
+print(cube_spec.to_parameters(), cube_spec.to_cli())
+[(job.job_type, job.job_id, job.phase) for job in submitted]
 [(job.job_type, job.job_id, job.phase) for job in submitted]""",
     ),
     (
@@ -620,7 +709,8 @@ import numpy as np
 
 from ctanb.analysis import extract_spectrum, make_count_map, make_light_curve
 
-local_cube = make_count_map(
+local_cube = cube_spec.run(obs_ids)  # the same spec, here
+same_cube = make_count_map(
     obs_ids, energy_edges=[0.5, 5, 100] * u.TeV, width=4 * u.deg, binsz=0.05 * u.deg
 )
 local_spectrum = extract_spectrum(obs_ids, energy_edges=[0.5, 1, 2, 5, 10, 100] * u.TeV)
@@ -635,6 +725,7 @@ print("count map: remote", remote_cube.total, "local", local_cube.total)""",
 assert [job.phase for job in finished] == ["COMPLETED"] * 3
 assert remote_cube.total == local_cube.total > 1000
 assert np.array_equal(remote_cube.map.data, local_cube.map.data)
+assert remote_cube.checksum() == local_cube.checksum() == same_cube.checksum()
 assert np.array_equal(np.asarray(remote_spectrum["n_on"]), local_spectrum.n_on)
 assert np.array_equal(np.asarray(remote_spectrum["n_off"]), local_spectrum.n_off)
 assert np.array_equal(np.asarray(remote_curve["n_on"]), np.asarray(local_curve["n_on"]))
@@ -900,6 +991,289 @@ sender.close()
 topcat.disconnect()
 if own_hub is not None:
     own_hub.stop()""",
+    ),
+]
+
+# ----------------------------------------------------------------------------- 08 portal
+NOTEBOOKS["08_beyond_the_portal.ipynb"] = [
+    (
+        "markdown",
+        """\
+# 8. Beyond the portal: counterparts, publishing, provenance you can query
+
+This notebook follows one analysis all the way round, offline:
+
+1. search the archive for the Crab and list its **counterparts** in the catalogues of other
+   instruments (Fermi-LAT 3FHL and 3FGL, HAWC 3HWC, LHAASO 1LHAASO, gamma-cat, HGPS);
+2. extract a spectrum and plot it against their spectral models: one **multi-instrument SED**;
+3. **publish** the spectrum back into the archive as a DL4 product, proprietary to a group;
+4. find it again by an **ObsCore search** and by a **ProvTAP query** naming one of its runs;
+5. show that a user outside the group sees neither.""",
+    ),
+    ("code", SETUP),
+    (
+        "markdown",
+        """\
+## Two users
+
+Publishing needs a token. Behind JupyterHub your hub token is enough; here the archive's
+administrator makes two local tokens: Dana is in the group `crab-team`, Eve in `other-team`.""",
+    ),
+    (
+        "code",
+        """\
+from ctanb.search import ArchiveClient
+from ctanb.services.auth import create_token
+from ctanb.services.store import Store
+
+store = Store.open(create=False)  # the administrator's step: `ctanb token create NAME --group G`
+dana = ArchiveClient(token=create_token(store, "dana", ["crab-team"]))
+eve = ArchiveClient(token=create_token(store, "eve", ["other-team"]))
+store.close()""",
+    ),
+    (
+        "markdown",
+        """\
+## Search the Crab, list its counterparts
+
+`counterparts(position, radius)` reads the catalogues of `CTANB_CATALOGS` with gammapy's
+catalogue classes and returns one table: instrument, catalogue, separation, and the spectral
+model where the catalogue has one (a gammapy model, in the `spectral_model` column).""",
+    ),
+    (
+        "code",
+        """\
+import astropy.units as u
+
+from ctanb.search import cone_search, counterparts, resolve
+
+crab_position = resolve("Crab").coord
+crab = cone_search(crab_position, 0.1 * u.deg, client=dana)
+print("Crab runs:", sorted(crab["obs_id"]))
+found = counterparts(crab_position, 0.2 * u.deg)
+found["source_name", "catalogue", "instrument", "separation", "model_type"]""",
+    ),
+    (
+        "markdown",
+        """\
+On the sky view, each instrument is one catalogue layer in its own colour.""",
+    ),
+    (
+        "code",
+        """\
+from ctanb.widgets import SkyView
+from ctanb.widgets.counterparts import add_counterparts
+
+sky = SkyView(crab)
+layers = add_counterparts(sky, found)
+print("layers:", layers)
+sky""",
+    ),
+    (
+        "markdown",
+        """\
+SIMBAD's object types need the internet: with a short timeout, the offline case says so and
+the notebook goes on.""",
+    ),
+    (
+        "code",
+        """\
+from ctanb.search.simbad import SimbadUnavailableError, simbad_types
+
+try:
+    objects = simbad_types(crab_position, 0.05 * u.deg, timeout=2)
+    print(objects["main_id", "otype"])
+except SimbadUnavailableError as exc:
+    print(exc)""",
+    ),
+    (
+        "markdown",
+        """\
+## Extract a spectrum; one SED with Fermi-LAT, HAWC and LHAASO
+
+The flux points come from gammapy (a power-law fit, then one norm per energy bin); the lines
+are the catalogued models of the matched sources, each over the energies its catalogue
+measured.""",
+    ),
+    (
+        "code",
+        """\
+import numpy as np
+from bokeh.io import output_notebook, show
+
+from ctanb.analysis import extract_spectrum
+from ctanb.widgets.sed import flux_points, sed_figure
+
+output_notebook(hide_banner=True)
+spectrum = extract_spectrum(crab["obs_id"], archive=dana.base_url)
+points = flux_points(spectrum)
+show(sed_figure(points, found, title="The Crab: H.E.S.S. DR1 with Fermi-LAT, HAWC and LHAASO"))
+points""",
+    ),
+    (
+        "markdown",
+        """\
+## Publish the spectrum (DL4)
+
+One call uploads the spectrum with its provenance. It becomes an ObsCore row of the
+collection `CTANB-DL4`: `dataproduct_type` spectrum, `calib_level` 4, owned by Dana's group
+and proprietary for a year; its provenance goes into the ProvTAP tables with the same rights.""",
+    ),
+    (
+        "code",
+        """\
+published = spectrum.publish(client=dana, title="Crab ON/OFF spectrum, H.E.S.S. DR1")
+published""",
+    ),
+    (
+        "markdown",
+        """\
+## Find it again: an ObsCore search and a ProvTAP query
+
+ObsCore finds it like any dataset; ProvTAP answers "every product derived from run 23523"
+by joining `provenance.entity` (the run), `provenance.used`, `provenance.wasgeneratedby` and
+the product's entity, which names its ObsCore identifier (the service's `/tap/examples` hold
+this query and two more: products made with an old ctanb, and what was run on given files).""",
+    ),
+    (
+        "code",
+        """\
+from ctanb.search import obscore_search
+
+COLUMNS = ["obs_id", "obs_publisher_did", "dataproduct_type", "calib_level", "target_name",
+           "owner_group", "data_rights", "obs_release_date", "access_url"]
+by_obscore = obscore_search(
+    client=dana, columns=COLUMNS, obs_collection="CTANB-DL4", dataproduct_type="spectrum"
+)
+print(by_obscore)
+
+DERIVED_FROM_23523 = \"\"\"
+SELECT DISTINCT product.id, product.obs_publisher_did
+FROM provenance.entity AS run
+JOIN provenance.used AS us ON us.entity_id = run.id
+JOIN provenance.wasgeneratedby AS gen ON gen.activity_id = us.activity_id
+JOIN provenance.entity AS product ON product.id = gen.entity_id
+WHERE run.obs_id = '23523' AND product.obs_publisher_did IS NOT NULL
+\"\"\"
+by_provenance = dana.query(DERIVED_FROM_23523)
+by_provenance""",
+    ),
+    (
+        "markdown",
+        """\
+Its lineage graph, served by `/provenance/{entity}` with the same rights:""",
+    ),
+    (
+        "code",
+        """\
+from IPython.display import SVG
+
+lineage = dana.session.get(published.provenance_url, params={"format": "svg", "depth": 1})
+SVG(lineage.text)""",
+    ),
+    (
+        "markdown",
+        """\
+## An outsider sees neither
+
+Eve is in another group: the same ObsCore search, the same ProvTAP query, the download and
+the lineage graph show her nothing of the proprietary product.""",
+    ),
+    (
+        "code",
+        """\
+eve_obscore = obscore_search(
+    client=eve, columns=COLUMNS, obs_collection="CTANB-DL4", dataproduct_type="spectrum"
+)
+eve_provenance = eve.query(DERIVED_FROM_23523)
+eve_download = eve.session.get(published.access_url)
+eve_lineage = eve.session.get(published.provenance_url)
+print(f"Eve: {len(eve_obscore)} ObsCore rows, {len(eve_provenance)} ProvTAP rows, "
+      f"download {eve_download.status_code}, lineage {eve_lineage.status_code}")""",
+    ),
+    (
+        "markdown",
+        """\
+## Checks
+
+Against numbers computed without ctanb: the separations of the Fermi-LAT and HAWC Crab from
+the catalogue files with astropy, the Crab runs from the H.E.S.S. index, the published file's
+counts against the spectrum's.""",
+    ),
+    ("code", HESS_HELPERS),
+    (
+        "code",
+        """\
+import io
+
+catalogs = settings.data_dir / "catalogs"
+fhl = Table.read(catalogs / "fermi" / "gll_psch_v13.fit.gz", hdu=1)
+hwc = Table.read(catalogs / "hawc" / "3HWC.ecsv")
+fhl_crab = fhl[np.char.strip(np.asarray(fhl["Source_Name"]).astype(str)) == "3FHL J0534.5+2201"]
+hwc_crab = hwc[np.char.strip(np.asarray(hwc["source_name"]).astype(str)) == "3HWC J0534+220"]
+expected = {
+    "3FHL J0534.5+2201": crab_position.separation(
+        SkyCoord(fhl_crab["RAJ2000"][0], fhl_crab["DEJ2000"][0], unit="deg")).deg,
+    "3HWC J0534+220": crab_position.separation(
+        SkyCoord(hwc_crab["ra"][0], hwc_crab["dec"][0], unit="deg")).deg,
+}
+for name, separation in expected.items():
+    row = found[found["source_name"] == name][0]
+    assert abs(row["separation"] - separation) < 1e-6, (name, row["separation"], separation)
+assert {"Fermi-LAT", "HAWC", "LHAASO-WCDA", "LHAASO-KM2A"} <= set(layers)
+
+# the runs whose field of view (the IRFs' offset range) reaches the 0.1 deg circle
+fov_radius = float(np.max(fits.getdata(hess_file(23523), "AEFF")["THETA_HI"]))
+pointings = SkyCoord(obs_index["RA_PNT"], obs_index["DEC_PNT"], unit="deg")
+inside = pointings.separation(crab_position).deg < fov_radius + 0.1
+crab_runs = sorted(str(o) for o in obs_index["OBS_ID"][inside])
+assert sorted(crab["obs_id"]) == crab_runs
+assert sorted(published.runs) == crab_runs
+
+# the published row, and the file behind it, as Dana downloads it
+row = by_obscore[by_obscore["obs_id"] == published.obs_id][0]
+assert row["dataproduct_type"] == "spectrum" and row["owner_group"] == "crab-team"
+assert row["calib_level"] == 4 and row["data_rights"] == "proprietary"
+assert row["target_name"] == "Crab"
+download = dana.session.get(published.access_url)
+assert download.status_code == 200
+table = Table.read(io.BytesIO(download.content), hdu="SPECTRUM")
+assert np.array_equal(table["n_on"], spectrum.n_on)
+assert published.obs_publisher_did in list(by_provenance["obs_publisher_did"])
+
+# the SED: H.E.S.S. flux points within a factor of two of HAWC's model between 1 and 10 TeV
+def hawc_e2dnde(energy_tev):
+    dnde = hwc_crab["spec0_dnde"][0] * (energy_tev / 7) ** hwc_crab["spec0_index"][0]
+    return (energy_tev**2 * dnde * u.Unit("TeV cm-2 s-1")).to_value("erg cm-2 s-1")
+
+inside = (points["e_ref"] > 1) & (points["e_ref"] < 10)
+ratio = np.asarray(points["e2dnde"][inside]) / hawc_e2dnde(np.asarray(points["e_ref"][inside]))
+assert inside.sum() >= 4 and np.all((ratio > 0.5) & (ratio < 2)), ratio
+
+# Eve sees neither the row nor its provenance, nor the file, nor the graph
+assert published.obs_id not in list(eve_obscore["obs_id"]) and len(eve_obscore) == 0
+assert published.obs_publisher_did not in list(eve_provenance["obs_publisher_did"])
+assert eve_download.status_code == 404 and eve_lineage.status_code == 404
+print("beyond the portal: all checks passed")""",
+    ),
+    (
+        "markdown",
+        """\
+## Withdraw
+
+A member of the group can withdraw the product: its row, its file and its provenance go
+(and the archive is as it was before this notebook).""",
+    ),
+    (
+        "code",
+        """\
+from ctanb.search.publish import withdraw
+
+withdraw(published, client=dana)
+after = obscore_search(client=dana, obs_collection="CTANB-DL4")
+assert published.obs_id not in list(after["obs_id"])
+assert len(dana.query(DERIVED_FROM_23523)) == 0
+print("withdrawn")""",
     ),
 ]
 

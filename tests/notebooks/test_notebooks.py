@@ -33,9 +33,9 @@ def _generator():
     return module
 
 
-def test_the_seven_tutorials_are_there():
+def test_the_eight_tutorials_are_there():
     assert sorted(_generator().NOTEBOOKS) == NOTEBOOKS
-    assert len(NOTEBOOKS) == 7
+    assert len(NOTEBOOKS) == 8
 
 
 @pytest.mark.parametrize("name", NOTEBOOKS)

@@ -214,7 +214,9 @@ def test_count_map_action_keeps_the_product_and_overlays_it(crab_rows):
     counts = product.value.map
     assert counts.data.sum() > 0
     assert len(explorer.actions.plots.children) == 1  # the bokeh plot
-    assert len(explorer.sky._call_store.calls) == 1  # add_fits, sent once the view loads
+    calls = explorer.sky._call_store.calls  # sent once the view loads
+    assert len([call for call in calls if call[2].get("name") == "counts 1"]) == 1
+    assert calls[0][0].__name__ == "set_color_map"  # the archive's sky and its layers first
     spectrum = explorer.actions.run("spectrum")
     assert spectrum is not None, explorer.actions.status.value
     assert spectrum.value.n_on.sum() > spectrum.value.background.sum() > 0

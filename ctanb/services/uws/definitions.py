@@ -2,7 +2,9 @@
 
 As in OPUS, each job type declares its parameters (name, type, unit, default, allowed
 values or range, description); a job whose parameters do not fit is refused at creation
-with a message naming the parameter.
+with a message naming the parameter. The analyses' parameters are not declared here: they
+come from their spec (:mod:`ctanb.analysis.specs`), which also makes the command line's
+options and the notebook forms, and the runner receives the parsed spec.
 """
 
 from __future__ import annotations
@@ -10,79 +12,16 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
-from ctanb.errors import UsageError
+from ctanb.analysis.specs import (
+    AnalysisSpec,
+    CountMapSpec,
+    LightCurveSpec,
+    Parameter,
+    ParameterError,
+    SpectrumSpec,
+)
 
 __all__ = ["JOB_TYPES", "JobType", "Parameter", "ParameterError"]
-
-
-class ParameterError(UsageError):
-    """A job parameter that does not fit its declaration; the message names it."""
-
-
-@dataclass(frozen=True)
-class Parameter:
-    """A declared job parameter.
-
-    Parameters
-    ----------
-    name : str
-        Name (case-insensitive in requests).
-    type : str
-        ``str``, ``int``, ``float``, ``floats`` (comma-separated), ``obs_ids`` or ``adql``.
-    description : str
-        What it means.
-    unit : str
-        Unit of numbers (``deg``, ``TeV``).
-    default : str or None
-        Value when not given; None means required (unless ``optional``).
-    allowed : tuple of str
-        Allowed values of a ``str`` parameter.
-    minimum, maximum : float or None
-        Allowed range of numbers.
-    optional : bool
-        May be left out without a default.
-    """
-
-    name: str
-    type: str
-    description: str
-    unit: str = ""
-    default: str | None = None
-    allowed: tuple[str, ...] = ()
-    minimum: float | None = None
-    maximum: float | None = None
-    optional: bool = False
-
-    def parse(self, text: str) -> Any:
-        """Return the typed value of ``text``; raise ParameterError naming the parameter."""
-        try:
-            if self.type == "int":
-                value: Any = int(text)
-            elif self.type == "float":
-                value = float(text)
-            elif self.type == "floats":
-                value = [float(x) for x in text.replace(" ", "").split(",") if x]
-            elif self.type == "obs_ids":
-                value = [int(x) for x in text.replace(",", " ").split()]
-            else:
-                value = text
-        except ValueError as exc:
-            raise ParameterError(
-                f"parameter {self.name}: '{text}' is not a valid {self.type}"
-            ) from exc
-        numbers = value if isinstance(value, list) else [value]
-        if self.allowed and value not in self.allowed:
-            raise ParameterError(
-                f"parameter {self.name}: '{text}' is not one of {', '.join(self.allowed)}"
-            )
-        for number in numbers if self.type in ("int", "float", "floats") else []:
-            if self.minimum is not None and number < self.minimum:
-                raise ParameterError(f"parameter {self.name}: {number} is below {self.minimum}")
-            if self.maximum is not None and number > self.maximum:
-                raise ParameterError(f"parameter {self.name}: {number} is above {self.maximum}")
-        if self.type in ("floats", "obs_ids") and not value:
-            raise ParameterError(f"parameter {self.name}: give at least one value")
-        return value
 
 
 @dataclass(frozen=True)
@@ -95,20 +34,32 @@ class JobType:
     runner: str  # "module:function" run on a dask worker (or "tap" in the service)
     inputs: bool = True  # takes obs_ids or an ADQL query selecting them
     extra: dict[str, Any] = field(default_factory=dict)
+    spec: type[AnalysisSpec] | None = None  # the analysis's parameters, typed
 
     def check(self, given: dict[str, str]) -> dict[str, Any]:
-        """Validate a job's parameters (upper-case names); return the typed values."""
-        known = {p.name.upper(): p for p in self.parameters}
+        """Validate a job's parameters (upper-case names); return the typed values.
+
+        For an analysis, the typed values are the inputs (``obs_ids``, ``query``) and
+        ``spec``, the parsed :class:`~ctanb.analysis.specs.AnalysisSpec`.
+        """
+        spec_names = {p.name.upper() for p in self.spec.parameters()} if self.spec else set()
+        known = {p.name.upper(): p for p in self.parameters if p.name.upper() not in spec_names}
         typed: dict[str, Any] = {}
+        analysis: dict[str, str] = {}
         for name, text in given.items():
             if name.startswith("_") or name in ("PHASE", "RUNID", "REQUEST"):
+                continue
+            if name in spec_names:
+                analysis[name] = text
                 continue
             if name not in known:
                 raise ParameterError(
                     f"unknown parameter {name} for a {self.name} job: it takes "
-                    + ", ".join(sorted(known))
+                    + ", ".join(sorted(set(known) | spec_names))
                 )
             typed[known[name].name] = known[name].parse(text)
+        if self.spec is not None:
+            typed["spec"] = self.spec.from_text(analysis)
         for parameter in known.values():
             if parameter.name in typed:
                 continue
@@ -141,88 +92,27 @@ def _inputs() -> tuple[Parameter, ...]:
     )
 
 
-_GEOMETRY = (
-    Parameter(
-        "ra",
-        "float",
-        "map centre right ascension (default: mean pointing)",
-        "deg",
-        optional=True,
-        minimum=0,
-        maximum=360,
-    ),
-    Parameter(
-        "dec", "float", "map centre declination", "deg", optional=True, minimum=-90, maximum=90
-    ),
-    Parameter("width", "float", "map width", "deg", "5", minimum=0.01, maximum=180),
-    Parameter("binsz", "float", "pixel size", "deg", "0.02", minimum=0.001, maximum=10),
-    Parameter("frame", "str", "coordinate frame", "", "icrs", ("icrs", "galactic")),
-    Parameter("proj", "str", "WCS projection", "", "CAR", ("CAR", "TAN", "AIT", "SIN", "MOL")),
-    Parameter(
-        "energy_edges",
-        "floats",
-        "energy bin edges (a cube); none for a 2D map",
-        "TeV",
-        optional=True,
-        minimum=0.001,
-        maximum=1000,
-    ),
-)
-
-_ON = (
-    Parameter(
-        "on_ra",
-        "float",
-        "ON region centre RA (default: the target)",
-        "deg",
-        optional=True,
-        minimum=0,
-        maximum=360,
-    ),
-    Parameter(
-        "on_dec", "float", "ON region centre Dec", "deg", optional=True, minimum=-90, maximum=90
-    ),
-    Parameter("on_radius", "float", "ON region radius", "deg", "0.11", minimum=0.01, maximum=2),
-)
-
 JOB_TYPES: dict[str, JobType] = {
     "countmap": JobType(
         "countmap",
         "Counts map or cube of the selected runs (the prototype's ctbin)",
-        _inputs() + _GEOMETRY,
+        _inputs() + CountMapSpec.parameters(),
         "ctanb.services.uws.work:run_countmap",
+        spec=CountMapSpec,
     ),
     "spectrum": JobType(
         "spectrum",
         "ON/OFF spectrum with reflected OFF regions",
-        _inputs()
-        + _ON
-        + (
-            Parameter(
-                "energy_edges",
-                "floats",
-                "energy bin edges",
-                "TeV",
-                "0.5,1,2,5,10,20,50,100",
-                minimum=0.001,
-                maximum=1000,
-            ),
-        ),
+        _inputs() + SpectrumSpec.parameters(),
         "ctanb.services.uws.work:run_spectrum",
+        spec=SpectrumSpec,
     ),
     "lightcurve": JobType(
         "lightcurve",
-        "ON/OFF light curve per run or per night",
-        _inputs()
-        + _ON
-        + (
-            Parameter("e_min", "float", "lowest energy", "TeV", "1", minimum=0.001),
-            Parameter("e_max", "float", "highest energy", "TeV", "100", minimum=0.001),
-            Parameter(
-                "time_bins", "str", "one bin per run or per night", "", "run", ("run", "night")
-            ),
-        ),
+        "ON/OFF light curve per run, per night or between MJD edges",
+        _inputs() + LightCurveSpec.parameters(),
         "ctanb.services.uws.work:run_lightcurve",
+        spec=LightCurveSpec,
     ),
     "copy": JobType(
         "copy",
@@ -249,3 +139,65 @@ JOB_TYPES: dict[str, JobType] = {
         inputs=False,
     ),
 }
+
+
+def _significance() -> JobType:
+    """The ``significance`` job type (ring background, Li & Ma; see ctanb.analysis)."""
+
+    def angle(name: str, text: str, default: str, low: float, high: float) -> Parameter:
+        return Parameter(name, "float", text, "deg", default, minimum=low, maximum=high)
+
+    return JobType(
+        "significance",
+        "Excess and Li & Ma significance maps with the ring background",
+        (
+            *_inputs(),
+            Parameter(
+                "ra",
+                "float",
+                "map centre right ascension (default: mean pointing)",
+                "deg",
+                optional=True,
+                minimum=0,
+                maximum=360,
+            ),
+            Parameter(
+                "dec",
+                "float",
+                "map centre declination",
+                "deg",
+                optional=True,
+                minimum=-90,
+                maximum=90,
+            ),
+            Parameter("width", "float", "map width", "deg", "5", minimum=0.01, maximum=180),
+            Parameter("binsz", "float", "pixel size", "deg", "0.02", minimum=0.001, maximum=10),
+            Parameter("frame", "str", "coordinate frame", "", "icrs", ("icrs", "galactic")),
+            Parameter("e_min", "float", "lowest energy", "TeV", "0.5", minimum=0.001),
+            Parameter("e_max", "float", "highest energy", "TeV", "100", minimum=0.001),
+            angle("r_in", "inner radius of the background ring", "0.5", 0.01, 10),
+            angle("ring_width", "width of the background ring", "0.3", 0.01, 10),
+            angle("correlation_radius", "radius of the ON disc", "0.1", 0.005, 2),
+            angle("offset_max", "largest offset from each run's pointing", "2.5", 0.1, 10),
+            Parameter(
+                "exclusion",
+                "str",
+                "exclusion mask: gamma-cat and HGPS sources, or none",
+                "",
+                "catalogs",
+                ("catalogs", "none"),
+            ),
+            Parameter(
+                "safe_mask",
+                "str",
+                "gammapy SafeMaskMaker methods per run, besides offset-max",
+                "",
+                "none",
+                ("none", "aeff-default", "aeff-max", "edisp-bias", "aeff-max,edisp-bias"),
+            ),
+        ),
+        "ctanb.analysis.significance_job:run_significance",
+    )
+
+
+JOB_TYPES["significance"] = _significance()

@@ -30,6 +30,7 @@ from typing import Any
 from psycopg.types.json import Jsonb
 
 from ctanb.config import Settings
+from ctanb.services import provtap
 from ctanb.services.auth import Identity
 from ctanb.services.results import render
 from ctanb.services.store import Store
@@ -66,6 +67,7 @@ REVOKE ALL ON SCHEMA uws FROM PUBLIC;
 DEFAULT_DURATION_S = 600
 MAX_DURATION_S = 3600
 RETENTION = timedelta(days=7)
+INSTANCE_LOCK = 724002  # advisory lock held (shared) by every running service process
 MAX_QUERY_S = MAX_DURATION_S  # a TAP job's statement timeout: its duration, at most this
 ANONYMOUS_PREFIX = "anonymous:"
 
@@ -116,22 +118,36 @@ class JobService:
         self._dask_lock = threading.Lock()
         self._futures: dict[str, Any] = {}
         self._janitor: asyncio.Task[None] | None = None
+        self._instance: Any = None  # connection holding the shared instance lock
 
     # -------------------------------------------------------------- life cycle
     async def start(self) -> None:
         """Create the table, settle jobs left by a previous run, start the janitor."""
         self.loop = asyncio.get_running_loop()
         self.results_dir.mkdir(parents=True, exist_ok=True)
+        # Several service processes (`ctanb serve --workers N`, or several hosts) share the
+        # jobs: each holds a shared advisory lock while it runs, and only a process that
+        # finds no other one running settles the jobs left EXECUTING by a previous run.
+        self._instance = self.store.connect(autocommit=True)
+        alone = self._instance.execute(
+            "SELECT pg_try_advisory_lock(%s)", (INSTANCE_LOCK,)
+        ).fetchone()
         with self.store.connection() as conn:
+            conn.execute("SELECT pg_advisory_xact_lock(724001)")  # one DDL writer at a time
             conn.execute(JOBS_SQL)
             # jobs of the shared owner of earlier versions become capability-URL jobs
             conn.execute(
                 "UPDATE uws.job SET owner = 'anonymous:' || job_id WHERE owner = 'anonymous'"
             )
-            conn.execute(
-                "UPDATE uws.job SET phase = 'ERROR', ended = now(), error = 'the service "
-                "restarted while this job ran: submit it again' WHERE phase = 'EXECUTING'"
-            )
+            if alone and alone[0]:
+                conn.execute(
+                    "UPDATE uws.job SET phase = 'ERROR', ended = now(), error = 'the service "
+                    "restarted while this job ran: submit it again' WHERE phase = 'EXECUTING'"
+                )
+        if alone and alone[0]:
+            self._instance.execute("SELECT pg_advisory_unlock(%s)", (INSTANCE_LOCK,))
+        self._instance.execute("SELECT pg_advisory_lock_shared(%s)", (INSTANCE_LOCK,))
+        with self.store.connection() as conn:
             queued = conn.execute(
                 "SELECT job_id FROM uws.job WHERE phase = 'QUEUED' ORDER BY created"
             ).fetchall()
@@ -147,6 +163,9 @@ class JobService:
         if self._dask is not None:
             with contextlib.suppress(Exception):
                 self._dask.close()
+        if self._instance is not None:
+            with contextlib.suppress(Exception):
+                self._instance.close()
 
     def notify(self) -> None:
         """Wake every WAIT (thread-safe)."""
@@ -328,6 +347,8 @@ class JobService:
             done = self._finish(job_id, phase="COMPLETED", results=stored)
             if not done:
                 shutil.rmtree(workdir, ignore_errors=True)
+            else:
+                self._record_provenance(job_id, workdir, groups)
         except TimeoutError:  # before OSError, of which it is a kind
             self._finish(
                 job_id,
@@ -343,6 +364,13 @@ class JobService:
         finally:
             self._futures.pop(job_id, None)
         self.notify()
+
+    def _record_provenance(self, job_id: str, workdir: Path, groups: list[str]) -> None:
+        """Write a finished job's provenance into the ProvTAP tables (never fails the job)."""
+        try:
+            provtap.record_job(self.store, job_id, workdir, groups)
+        except Exception:
+            log.exception("job %s: its provenance could not be recorded in ProvTAP", job_id)
 
     def _finish(self, job_id: str, **values: Any) -> int:
         with self.store.connection() as conn:
@@ -421,6 +449,10 @@ class JobService:
     ) -> list[tuple[str, str, str]]:
         typed = JOB_TYPES[job_type].check(params)
         files = self._files(typed, groups, duration)
+        if self.settings.dask_scheduler:  # workers elsewhere: runs fetched by URL, bytes back
+            return self._run_elsewhere(
+                job_id, JOB_TYPES[job_type].runner, files, typed, groups, duration, workdir
+            )
         module, _, name = JOB_TYPES[job_type].runner.partition(":")
         function = getattr(importlib.import_module(module), name)
         future: Future[Any] | Any = self.dask().submit(
@@ -429,6 +461,32 @@ class JobService:
         self._futures[job_id] = future
         try:
             return list(future.result(timeout=duration))
+        except TimeoutError:
+            future.cancel()
+            raise
+
+    def _run_elsewhere(
+        self,
+        job_id: str,
+        runner: str,
+        files: list[dict[str, Any]],
+        typed: dict[str, Any],
+        groups: frozenset[str],
+        duration: int,
+        workdir: Path,
+    ) -> list[tuple[str, str, str]]:
+        """Run on workers that share no folder: see :mod:`ctanb.services.workers`."""
+        from ctanb.services.jobtoken import mint_job_token
+        from ctanb.services.workers import run_elsewhere, write_results
+
+        token = mint_job_token(self.settings, job_id, groups, lifetime_s=duration + 60)
+        runs = [{k: v for k, v in f.items() if k != "path"} for f in files]  # no server paths
+        future = self.dask().submit(
+            run_elsewhere, runner, runs, typed, token, pure=False, key=f"uws-{job_id}"
+        )
+        self._futures[job_id] = future
+        try:
+            return write_results(future.result(timeout=duration), workdir)
         except TimeoutError:
             future.cancel()
             raise

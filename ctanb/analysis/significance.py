@@ -1,0 +1,389 @@
+"""Excess and significance maps: ring background and Li & Ma, vectorised with FFTs.
+
+The method is gammapy's ``RingBackgroundMaker`` followed by ``ExcessMapEstimator``, and
+the maps equal theirs within float rounding:
+
+1. each run's counts (ctanb's binning, in good time) and background model (gammapy's
+   ``MapDatasetMaker`` from the run's IRFs) in one energy band, kept within the run's
+   safe mask (``offset-max`` and any ``safe_mask`` methods, gammapy's ``SafeMaskMaker``),
+   stacked;
+2. OFF counts and OFF acceptance: counts and background outside the exclusion mask,
+   correlated with a ring (inner radius ``r_in``, width ``ring_width``);
+3. ON, OFF and background correlated with a top-hat of ``correlation_radius``; the
+   significance is WStat's signed sqrt(TS), which for ON/OFF counts is Li & Ma (1983)
+   eq. 17.
+
+Every correlation is one ``scipy.signal.fftconvolve`` of the whole image: a 500 x 500 map
+takes milliseconds, not a loop over pixels.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+from astropy import units as u
+from astropy.coordinates import SkyCoord
+from astropy.io import fits
+from scipy.signal import fftconvolve
+
+from ctanb.analysis.countmap import _binner, _fast_add, _mean_pointing, bin_indices, make_geom
+from ctanb.analysis.events import expand_inputs, read_events
+from ctanb.analysis.exclusion import as_exclusion_mask, exclusion_parameter
+from ctanb.analysis.product import Product, SkippedRun
+from ctanb.analysis.safe import SafeMask, load_observation
+from ctanb.analysis.selection import EventSelection
+from ctanb.errors import DataError
+from ctanb.prov.record import ActivityRecord, InputFile
+
+__all__ = [
+    "SignificanceMap",
+    "make_significance_map",
+    "ring_kernel",
+    "ring_significance",
+    "tophat_kernel",
+]
+
+ENTRY_POINT = "ctanb.analysis.significance:make_significance_map"
+
+
+def ring_kernel(r_in: u.Quantity, width: u.Quantity, pixel: u.Quantity) -> np.ndarray:
+    """The ring as gammapy's ``RingBackgroundMaker`` makes it (peak-normalised)."""
+    from astropy.convolution import Ring2DKernel
+
+    scale = u.Quantity(pixel, u.deg)
+    ring = Ring2DKernel((u.Quantity(r_in) / scale).value, (u.Quantity(width) / scale).value)
+    ring.normalize("peak")
+    return np.asarray(ring.array, dtype=float)
+
+
+def tophat_kernel(radius: u.Quantity, pixel: u.Quantity) -> np.ndarray:
+    """The correlation disc as gammapy's ``ExcessMapEstimator`` makes it (peak 1)."""
+    from astropy.convolution import Tophat2DKernel
+
+    kernel = Tophat2DKernel((u.Quantity(radius) / u.Quantity(pixel, u.deg)).value).array
+    return np.asarray(kernel / kernel.max(), dtype=float)
+
+
+def _correlate(image: np.ndarray, kernel: np.ndarray) -> np.ndarray:
+    """Correlate an image with a symmetric kernel (one FFT convolution, same shape)."""
+    return np.asarray(fftconvolve(image, kernel, mode="same"))
+
+
+@dataclass
+class SignificanceMap(Product):
+    """Counts, background, excess and Li & Ma significance maps, with their provenance.
+
+    Attributes
+    ----------
+    maps : dict of gammapy Map
+        ``counts``, ``background`` (the ring's estimate in the correlation disc),
+        ``excess``, ``sqrt_ts`` (the significance), ``n_off``, ``alpha`` (2D, NaN outside
+        the stacked safe mask), ``exclusion`` (True where background may be measured).
+    """
+
+    maps: dict[str, Any] | None = None
+    kind = "significance"
+
+    def data_arrays(self) -> list[np.ndarray]:
+        """The counts, background and significance."""
+        assert self.maps is not None
+        return [np.nan_to_num(self.maps[k].data) for k in ("counts", "background", "sqrt_ts")]
+
+    @property
+    def significance(self) -> Any:
+        """The Li & Ma significance map (gammapy Map)."""
+        assert self.maps is not None
+        return self.maps["sqrt_ts"]
+
+    @property
+    def excess(self) -> Any:
+        """The excess map (ON minus background in the correlation disc)."""
+        assert self.maps is not None
+        return self.maps["excess"]
+
+    def peak(self) -> tuple[float, SkyCoord]:
+        """The highest significance and where it is."""
+        data = np.nan_to_num(self.significance.data, nan=-np.inf)
+        index = np.unravel_index(int(np.argmax(data)), data.shape)
+        position = self.significance.geom.pix_to_coord(index[::-1])
+        coord = SkyCoord(position[0], position[1], frame=self.significance.geom.frame)
+        return float(data[index]), coord
+
+    def to_fits(self, path: str | Path, overwrite: bool = True) -> Path:
+        """Write every map (one HDU each, read by ``gammapy.maps.Map.read``) and PROVENANCE."""
+        from ctanb.prov.fits import add_provenance_hdu
+
+        assert self.maps is not None
+        hdulist = fits.HDUList([fits.PrimaryHDU()])
+        for name, image in self.maps.items():
+            data = image.data.astype(np.uint8) if image.data.dtype == bool else image.data
+            for hdu in image.__class__(image.geom, data=data).to_hdulist(hdu=name.upper())[1:]:
+                hdulist.append(hdu)
+        add_provenance_hdu(hdulist, self.provenance)
+        hdulist.writeto(path, overwrite=overwrite)
+        return Path(path)
+
+    def plot(self, exclusion: bool = True) -> Any:
+        """A bokeh image of the significance, with the exclusion mask's edge drawn."""
+        from ctanb.analysis.plots import image_figure
+
+        assert self.maps is not None
+        peak, _ = self.peak()
+        fig = image_figure(self.significance, title=f"Li & Ma significance (peak {peak:.1f} sigma)")
+        if exclusion:
+            mask = np.asarray(self.maps["exclusion"].data, dtype=float)
+            fig.contour(
+                x=np.arange(mask.shape[1]) + 0.5,
+                y=np.arange(mask.shape[0]) + 0.5,
+                z=mask,
+                levels=[0.5],
+                line_color="white",
+                line_width=2,
+            )
+        return fig
+
+
+def _stack_run(
+    events: Any,
+    observation: Any,
+    geom: Any,
+    safe: SafeMask,
+    stacked: dict[str, np.ndarray],
+) -> None:
+    """Add one run's counts and background model, within its safe mask, to the stack."""
+    from gammapy.datasets import MapDataset
+    from gammapy.makers import MapDatasetMaker
+
+    counts = np.zeros(int(np.prod(geom.data_shape)))
+    binner = _binner(geom)
+    if binner is not None:
+        _fast_add(events, geom, binner, counts, track=False)
+    else:
+        counts += np.bincount(bin_indices(events, geom), minlength=counts.size)
+    dataset = MapDatasetMaker(selection=["background"]).run(
+        MapDataset.create(geom, name="run"), observation
+    )
+    mask = safe.maker(geom.center_skydir).run(dataset, observation).mask_safe.data
+    image = geom.data_shape[-2:]
+    run_mask = np.asarray(mask, dtype=bool).reshape(geom.data_shape)[0]
+    stacked["counts"] += counts.reshape(geom.data_shape)[0] * run_mask
+    stacked["background"] += (
+        np.asarray(dataset.background.data, float).reshape(geom.data_shape)[0] * run_mask
+    )
+    stacked["safe"] |= run_mask
+    assert stacked["counts"].shape == image
+
+
+def ring_significance(
+    counts: np.ndarray,
+    background: np.ndarray,
+    safe: np.ndarray,
+    exclusion: np.ndarray,
+    ring: np.ndarray,
+    tophat: np.ndarray,
+) -> dict[str, np.ndarray]:
+    """The ring background and Li & Ma maps from stacked 2D images (the vectorised core).
+
+    Parameters
+    ----------
+    counts, background : ndarray
+        Stacked counts and background model (0 outside ``safe``).
+    safe : ndarray of bool
+        Where any run's safe mask holds.
+    exclusion : ndarray of bool
+        True where background may be measured.
+    ring, tophat : ndarray
+        The ring and correlation kernels (:func:`ring_kernel`, :func:`tophat_kernel`).
+
+    Returns
+    -------
+    dict of ndarray
+        ``counts`` (correlated ON), ``n_off``, ``alpha``, ``background``, ``excess``,
+        ``sqrt_ts``: NaN outside the safe mask.
+    """
+    from gammapy.stats import WStatCountsStatistic
+
+    n_off_ring = _correlate(counts * exclusion, ring)
+    acceptance_off = _correlate(background * exclusion, ring)
+    mask = safe & (acceptance_off > 0)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        # the background in each pixel, as the ring normalises it: alpha * OFF
+        model = np.where(mask, background * n_off_ring / acceptance_off, 0.0)
+    model = np.nan_to_num(model)
+    n_on = np.rint(_correlate(counts * mask, tophat))
+    n_off = _correlate(n_off_ring * mask, tophat)
+    model_disc = _correlate(model, tophat)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        alpha = model_disc / n_off
+    stat = WStatCountsStatistic(n_on, n_off, alpha)
+    out = {
+        "counts": n_on,
+        "n_off": n_off,
+        "alpha": alpha,
+        "background": np.asarray(stat.n_bkg, dtype=float),
+        "excess": np.asarray(stat.n_sig, dtype=float),
+        "sqrt_ts": np.asarray(stat.sqrt_ts, dtype=float),
+    }
+    for values in out.values():
+        values[~mask] = np.nan
+    return out
+
+
+def make_significance_map(
+    inputs: Iterable[Any] | str | Path,
+    *,
+    skydir: SkyCoord | None = None,
+    frame: str = "icrs",
+    width: Any = 5 * u.deg,
+    binsz: u.Quantity = 0.02 * u.deg,
+    proj: str = "CAR",
+    energy_range: tuple[u.Quantity, u.Quantity] = (0.5 * u.TeV, 100 * u.TeV),
+    r_in: u.Quantity = 0.5 * u.deg,
+    ring_width: u.Quantity = 0.3 * u.deg,
+    correlation_radius: u.Quantity = 0.1 * u.deg,
+    offset_max: u.Quantity = 2.5 * u.deg,
+    exclusion: Any = "catalogs",
+    apply_gti: bool = True,
+    bad_time_intervals: Any = None,
+    safe_mask: Any = None,
+    on_error: str = "raise",
+    archive: str | None = None,
+) -> SignificanceMap:
+    """Make excess and Li & Ma significance maps with the ring background method.
+
+    Parameters
+    ----------
+    inputs : paths, GADF folders or obs_ids
+        Event lists with their IRFs (the background model comes from them).
+    skydir, frame, width, binsz, proj
+        The map's geometry (as :func:`~ctanb.analysis.make_count_map`); default centre the
+        mean pointing.
+    energy_range : (Quantity, Quantity)
+        Reconstructed energies counted (one band).
+    r_in, ring_width : Quantity
+        Inner radius and width of the background ring.
+    correlation_radius : Quantity
+        Radius of the disc the significance is computed in.
+    offset_max : Quantity
+        Each run counts only within this offset from its pointing (gammapy's
+        ``offset-max`` safe mask).
+    exclusion : "catalogs", None, sky regions or WcsNDMap
+        Where no background may be measured: gamma-cat and HGPS sources in the field
+        (default), nothing, those plus your regions, or a boolean mask (True = usable).
+    apply_gti, bad_time_intervals, safe_mask
+        Good time and safe range of each run, as in every analysis.
+    on_error : {"raise", "skip"}
+        Stop at a bad run or leave it out.
+    archive : str, optional
+        Archive URL for obs_id inputs.
+
+    Returns
+    -------
+    SignificanceMap
+        The maps and their provenance.
+
+    Examples
+    --------
+    >>> sig = make_significance_map(crab_files)  # doctest: +SKIP
+    >>> sig.peak()  # doctest: +SKIP
+    """
+    if on_error not in ("raise", "skip"):
+        raise ValueError(f"on_error must be 'raise' or 'skip', not {on_error!r}")
+    started = datetime.now(UTC)
+    low, high = (u.Quantity(e, u.TeV) for e in energy_range)
+    if not low < high:
+        raise ValueError("energy_range must be (low, high) with low < high")
+    if u.Quantity(r_in, u.deg) <= 0 * u.deg or u.Quantity(ring_width, u.deg) <= 0 * u.deg:
+        raise ValueError("r_in and ring_width must be positive angles")
+    selection = EventSelection.create(apply_gti, bad_time_intervals, safe_mask)
+    methods = tuple(selection.safe_mask.methods) if selection.safe_mask else ()
+    base = selection.safe_mask or SafeMask(())
+    safe = SafeMask(
+        tuple(dict.fromkeys(("offset-max", *methods))),
+        offset_max=u.Quantity(offset_max, u.deg),
+        aeff_percent=base.aeff_percent,
+        bias_percent=base.bias_percent,
+    )
+    runs = expand_inputs(inputs, archive=archive)
+    if skydir is None:
+        skydir = _mean_pointing(runs)
+    geom = make_geom(
+        skydir,
+        frame=frame,
+        width=width,
+        binsz=binsz,
+        proj=proj,
+        energy_edges=u.Quantity([low, high]),
+    )
+    shape = geom.data_shape[-2:]
+    stacked = {
+        "counts": np.zeros(shape),
+        "background": np.zeros(shape),
+        "safe": np.zeros(shape, dtype=bool),
+    }
+    used, skipped = [], []
+    for run in runs:
+        try:
+            events = selection.good_events(read_events(run.path))
+            observation = load_observation(run.path, events.obs_id)
+            _stack_run(events, observation, geom, safe, stacked)
+        except DataError as exc:
+            if on_error == "raise":
+                raise
+            skipped.append(SkippedRun(str(run.path), str(exc)))
+            continue
+        used.append(
+            InputFile(
+                str(run.url or run.path), events.obs_id, "events", events.checksum, run.collection
+            )
+        )
+    if not used:
+        raise DataError("no run could be used: " + "; ".join(s.reason for s in skipped))
+    image = geom.to_image()
+    mask_map = as_exclusion_mask(exclusion, image.center_skydir)
+    if mask_map is None:
+        excluded = np.ones(shape, dtype=bool)
+    else:  # reprojected onto the map as gammapy's RingBackgroundMaker does
+        excluded = np.asarray(mask_map.get_by_coord(image.get_coord()), dtype=bool)
+    pixel = image.pixel_scales[0].to(u.deg)
+    result = ring_significance(
+        stacked["counts"],
+        stacked["background"],
+        stacked["safe"],
+        excluded,
+        ring_kernel(r_in, ring_width, pixel),
+        tophat_kernel(correlation_radius, u.Quantity(np.mean(np.abs(image.wcs.wcs.cdelt)), u.deg)),
+    )
+    from gammapy.maps import Map
+
+    maps = {name: Map.from_geom(image, data=values) for name, values in result.items()}
+    maps["exclusion"] = Map.from_geom(image, data=excluded)
+    parameters = {
+        "skydir": skydir,
+        "frame": frame,
+        "width": width,
+        "binsz": binsz,
+        "proj": proj,
+        "energy_range": (low, high),
+        "r_in": u.Quantity(r_in, u.deg),
+        "ring_width": u.Quantity(ring_width, u.deg),
+        "correlation_radius": u.Quantity(correlation_radius, u.deg),
+        "offset_max": u.Quantity(offset_max, u.deg),
+        "exclusion": exclusion_parameter(exclusion),
+        "on_error": on_error,
+        **selection.parameters(),
+    }
+    record = ActivityRecord(
+        name="significance",
+        entry_point=ENTRY_POINT,
+        inputs=used,
+        parameters=parameters,
+        started=started,
+        ended=datetime.now(UTC),
+    )
+    return SignificanceMap(record=record, skipped=skipped, maps=maps)

@@ -1,0 +1,58 @@
+"""Analysis jobs on dask workers elsewhere: no folder shared with the service.
+
+With ``CTANB_DASK_SCHEDULER`` set, the service sends a job to workers that may run on other
+hosts, with their own ``CTANB_HOME`` and cache. A worker gets the job's run list (obs_id,
+collection, data URL; no server paths) and a short-lived job token
+(:mod:`ctanb.services.jobtoken`); it fetches each run through the archive's ``/data`` URL
+(cached, rights checked on every job), runs the analysis in a temporary folder and returns
+the products' bytes, which the service writes into the job's results folder.
+"""
+
+from __future__ import annotations
+
+import importlib
+import tempfile
+from pathlib import Path
+from typing import Any
+
+__all__ = ["run_elsewhere", "write_results"]
+
+Produced = tuple[str, str, str, bytes]
+
+
+def run_elsewhere(
+    runner: str, files: list[dict[str, Any]], params: dict[str, Any], token: str
+) -> list[Produced]:
+    """Run a job's analysis on this worker; return ``(id, file name, media type, bytes)``.
+
+    Parameters
+    ----------
+    runner : str
+        ``module:function`` of the analysis (see ``ctanb.services.uws.work``).
+    files : list of dict
+        The job's runs: ``obs_id``, ``collection`` and ``url`` (the archive's data URL).
+    params : dict
+        The job's typed parameters.
+    token : str
+        Job token with the owner's rights, sent with every download.
+    """
+    from ctanb.analysis.events import fetch_run
+
+    local = [{**f, "path": str(fetch_run(f["url"], token))} for f in files]
+    module, _, name = runner.partition(":")
+    function = getattr(importlib.import_module(module), name)
+    with tempfile.TemporaryDirectory(prefix="ctanb-job-") as folder:
+        workdir = Path(folder)
+        results = function(local, params, workdir)
+        return [(rid, fname, mime, (workdir / fname).read_bytes()) for rid, fname, mime in results]
+
+
+def write_results(produced: list[Produced], workdir: Path) -> list[tuple[str, str, str]]:
+    """Write products returned by :func:`run_elsewhere` into the job's results folder."""
+    results = []
+    for result_id, name, mime, content in produced:
+        if Path(name).name != name or name in ("", ".", ".."):
+            raise ValueError(f"a worker returned a product named {name!r}: not a file name")
+        (workdir / name).write_bytes(content)
+        results.append((result_id, name, mime))
+    return results
