@@ -46,6 +46,16 @@ def _light_curve() -> Callable[..., Any]:
     return make_light_curve
 
 
+def _significance_map() -> Callable[..., Any]:
+    from ctanb.analysis.significance import make_significance_map
+
+    return make_significance_map
+
+
+# What every analysis records about its event selection (GTIs, safe energy ranges).
+_SELECTION = frozenset({"apply_gti", "bad_time_intervals", "safe_mask", "on_error"})
+
+
 @dataclass(frozen=True)
 class Replayable:
     """One analysis replay may run: how to get its function and which keywords it records.
@@ -76,15 +86,35 @@ REPLAYABLE: dict[str, Replayable] = {
                 "proj",
                 "energy_edges",
                 "healpix_nside",
-                "on_error",
             }
-        ),
+        )
+        | _SELECTION,
     ),
     "ctanb.analysis.spectrum:extract_spectrum": Replayable(
-        _spectrum, frozenset({"on_region", "energy_edges", "on_error"})
+        _spectrum, frozenset({"on_region", "energy_edges", "exclusion"}) | _SELECTION
     ),
     "ctanb.analysis.lightcurve:make_light_curve": Replayable(
-        _light_curve, frozenset({"on_region", "energy_range", "time_bins", "on_error"})
+        _light_curve,
+        frozenset({"on_region", "energy_range", "time_bins", "exclusion"}) | _SELECTION,
+    ),
+    "ctanb.analysis.significance:make_significance_map": Replayable(
+        _significance_map,
+        frozenset(
+            {
+                "skydir",
+                "frame",
+                "width",
+                "binsz",
+                "proj",
+                "energy_range",
+                "r_in",
+                "ring_width",
+                "correlation_radius",
+                "offset_max",
+                "exclusion",
+            }
+        )
+        | _SELECTION,
     ),
 }
 

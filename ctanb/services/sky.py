@@ -45,7 +45,7 @@ ORDER_PIXELS = ORDER_TILES + TILE_BITS
 ALLSKY_COLUMNS = 27  # as Aladin Lite lays out Allsky images of 768 tiles
 FITS_MEDIA = "application/fits"
 CORS = {"Access-Control-Allow-Origin": "*", "Cache-Control": "private, max-age=60"}
-_CACHE_SIZE = 16
+_CACHE_SIZE = 8  # skies of distinct rights sets kept (about 20 MB each)
 
 router = APIRouter(tags=["sky"])
 

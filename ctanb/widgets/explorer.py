@@ -112,7 +112,8 @@ class Explorer(w.VBox):
         )  # fmt: skip
         self.overlay.observe(self._overlay_chosen, names="value")
         self.overlay_opacity.observe(self._overlay_chosen, names="value")
-        self.sky.set_listener("click", self._sky_clicked)
+        # ipyaladin's set_listener waits for the view to load; the callbacks are per view here
+        self.sky.listener_callback["click"] = self._sky_clicked
         traitlets.link((self.table, "selected_rows"), (self.sky, "selected_rows"))
         self.actions = Actions(
             selection=lambda: self.selected,

@@ -21,7 +21,10 @@ from astropy.table import Table
 
 from ctanb.analysis.specs import AnalysisSpec, CountMapSpec, ParameterError, SpectrumSpec
 
-__all__ = ["SpecForm", "spec_for_selection"]
+__all__ = ["MAX_WIDTH", "SpecForm", "spec_for_selection"]
+
+#: Widest map the forms propose from a selection.
+MAX_WIDTH = 20 * u.deg
 
 
 def _footprints(selection: Table) -> list[list[float]]:
@@ -72,7 +75,8 @@ def spec_for_selection(
             arr = np.array(footprints)
             reach = target.separation(SkyCoord(arr[:, 0], arr[:, 1], unit="deg")).deg + arr[:, 2]
             binsz = spec.binsz.to_value(u.deg)
-            pixels = np.ceil(2 * reach.max() / binsz)
+            # at most MAX_WIDTH: runs far from the target would ask for a sky-sized map
+            pixels = np.ceil(min(2 * reach.max(), MAX_WIDTH.to_value(u.deg)) / binsz)
             width = pixels * binsz * u.deg
         centre = target if spec.frame == "icrs" else target.galactic
         return spec.replace(skydir=centre, width=width)

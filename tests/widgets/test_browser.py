@@ -249,8 +249,12 @@ def test_explorer_crab_end_to_end(lab, browser, archive_url, samp_hub, data_dir)
     if not _analysis_ready():
         pytest.skip("search, selection and SAMP passed; the count map needs ctanb.analysis")
     page.get_by_role("button", name="Create count map(s)").click()
-    page.locator(".ctanb-actions canvas").first.wait_for(timeout=90_000)
-    page.locator(".ctanb-actions canvas").first.scroll_into_view_if_needed()
+    figure = page.locator(".ctanb-actions iframe.ctanb-figure").first  # a bokeh document
+    figure.wait_for(timeout=90_000)
+    page.frame_locator(".ctanb-actions iframe.ctanb-figure").first.locator("canvas").first.wait_for(
+        timeout=30_000
+    )
+    figure.scroll_into_view_if_needed()
     browser.screenshot("explorer-count-map")
     _check_offline(browser)
 
@@ -283,7 +287,8 @@ def test_auto_survey_and_bokeh_figures(lab, browser):
 
     # Bokeh figures (the analysis plots) render as widgets in the page, offline.
     browser.run_cell(2)
-    canvas = browser.page.locator(".jp-Notebook .jp-Cell").nth(2).locator("canvas").first
+    cell = browser.page.locator(".jp-Notebook .jp-Cell").nth(2)
+    canvas = cell.frame_locator("iframe.ctanb-figure").first.locator("canvas").first
     canvas.wait_for(timeout=30_000)
     assert canvas.bounding_box()["width"] > 100
     assert [u for u in browser.outside_requests() if "alasky" not in u] == []

@@ -65,6 +65,9 @@ def test_a_form_refuses_what_the_service_refuses():
     assert set(form.fields["proj"].options) == {"CAR", "TAN", "SIN", "ZEA", "ARC", "STG"}
     # without a selection the spec stays as it was
     assert spec_for_selection(SpectrumSpec, Table(), None) == SpectrumSpec()
+    # runs far from the target do not make a sky-sized map
+    far = Table({"s_region": ["CIRCLE ICRS 10 0 2.5"]})
+    assert spec_for_selection(CountMapSpec, far, CRAB).width == 20 * u.deg
 
 
 def test_here_and_on_the_service_give_the_same_product_and_a_notebook(
@@ -157,3 +160,21 @@ def test_spectrum_product_draws_on_and_off_regions(explorer):
     assert remote.value.checksum() == product.value.checksum()
     np.testing.assert_array_equal(remote.value.excess, product.value.excess)
     assert explorer.actions.plots.children[0].product is remote
+
+
+def test_a_click_on_the_sky_searches_there_and_surveys_go_on_top(explorer):
+    click = {"event_type": "click", "content": {"ra": 83.63, "dec": 22.01}}  # from Aladin
+    explorer.click_search.value = False
+    searches = len(explorer.history.steps)
+    explorer.sky._handle_custom_message(None, click, [])
+    assert len(explorer.history.steps) == searches  # not asked for
+    explorer.click_search.value = True
+    explorer.sky._handle_custom_message(None, click, [])
+    assert len(explorer.history.steps) == searches + 1
+    assert "cone_search(" in explorer.history.steps[-1].code
+    assert explorer.search.ra.value == "83.63000" and len(explorer.results) > 0
+    explorer.overlay.value = "DSS colour"
+    assert explorer.sky.overlay_survey == "https://alasky.cds.unistra.fr/DSS/DSSColor"
+    assert explorer.sky.overlay_survey_opacity == 0.5
+    explorer.overlay.value = ""
+    assert explorer.sky.overlay_survey_opacity == 0.0
