@@ -72,8 +72,9 @@ def publish(
 
     Parameters
     ----------
-    product : ctanb.analysis.product.Product
-        A product with ``to_fits`` (its provenance goes inside the file).
+    product : ctanb.analysis.product.Product, str or Path
+        A product with ``to_fits`` (its provenance goes inside the file), or the path of a
+        FITS product ctanb wrote (e.g. a UWS job's result).
     group : str, optional
         Group that owns it; required when the token's user is in several groups.
     release_date : date, datetime or str, optional
@@ -112,7 +113,10 @@ def publish(
         fields["title"] = title
     url = archive.base_url + "/products"
     with tempfile.TemporaryDirectory(prefix="ctanb-publish-") as folder:
-        path = product.to_fits(Path(folder) / f"{product.kind}.fits")
+        if isinstance(product, (str, Path)):  # a FITS product already written (a job's)
+            path = Path(product)
+        else:
+            path = product.to_fits(Path(folder) / f"{product.kind}.fits")
         with open(path, "rb") as stream:
             try:
                 response = archive.session.post(

@@ -102,14 +102,20 @@ async def download(
 
 def _datalink_row(
     store: Store, collection: str, obs_id: str, groups: frozenset[str]
-) -> tuple[str, str, int] | None:
+) -> tuple[str, str, int, str] | None:
     with store.reader(groups) as cur:
         row = cur.execute(
-            "SELECT obs_collection, obs_id, access_estsize FROM ivoa.obscore "
-            "WHERE lower(obs_collection) = %s AND obs_id = %s",
+            "SELECT obs_collection, obs_id, access_estsize, calib_level, dataproduct_type "
+            "FROM ivoa.obscore WHERE lower(obs_collection) = %s AND obs_id = %s",
             (collection.lower(), obs_id),
         ).fetchone()
-    return (str(row[0]), str(row[1]), int(row[2] or 0)) if row else None
+    if row is None:
+        return None
+    if row[3] is not None and int(row[3]) >= 4:
+        what = f"DL4 {row[4]} published to the archive, with its provenance inside"
+    else:
+        what = "DL3 event list with GTI and IRF extensions"
+    return str(row[0]), str(row[1]), int(row[2] or 0), what
 
 
 @router.get("/datalink")
@@ -132,7 +138,7 @@ async def datalink(
         rows = (
             f"<TR><TD>{escape(did)}</TD><TD>{escape(url)}</TD><TD></TD><TD>#this</TD>"
             f"<TD>application/fits</TD><TD>{row[2] * 1024}</TD>"
-            "<TD>DL3 event list with GTI and IRF extensions</TD></TR>"
+            f"<TD>{escape(row[3])}</TD></TR>"
         )
         # a published DL4 product also links to the runs it was made from
         rows += await run_in_threadpool(progenitor_links, store, did, identity.groups, base)

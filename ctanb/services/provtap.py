@@ -50,13 +50,13 @@ __all__ = [
     "SCHEMA",
     "TABLES",
     "Rights",
-    "already_recorded",
     "check_product_document",
     "create_sql",
     "delete_records",
     "grant_reader",
     "record_document",
     "record_job",
+    "taken",
 ]
 
 SCHEMA = "provenance"
@@ -249,8 +249,10 @@ def create_sql() -> str:
                 )
         names = ", ".join(c.name for c in columns)
         distinct = "DISTINCT ON (id)" if short in _KEYED else "DISTINCT"
-        # one row per identifier: the first recorded among those the caller may see
-        order = " ORDER BY id, recorded_at" if short in _KEYED else ""
+        # one row per identifier: the first recorded among those the caller may see (for an
+        # entity, its published row first: a job's product published later)
+        first = "(obs_publisher_did IS NULL), " if short == "entity" else ""
+        order = f" ORDER BY id, {first}recorded_at" if short in _KEYED else ""
         statements.append(
             f"CREATE OR REPLACE VIEW {table} WITH (security_invoker = true) AS "
             f"SELECT {distinct} {names} FROM {base}{order}"
@@ -259,7 +261,14 @@ def create_sql() -> str:
 
 
 def grant_reader(conn: psycopg.Connection, role: str) -> None:
-    """Let the read-only role read the published columns (rights columns stay private)."""
+    """Let the read-only role read the published columns (rights columns stay private).
+
+    Nothing is granted while the role does not exist yet: on a site server whose owner may
+    not create roles, ``ctanb db init`` tells the administrator to create it, and the next
+    ``ctanb db init`` grants these.
+    """
+    if conn.execute("SELECT 1 FROM pg_roles WHERE rolname = %s", (role,)).fetchone() is None:
+        return
     ident = sql.Identifier(role)
     conn.execute(sql.SQL("GRANT USAGE ON SCHEMA {} TO {}").format(sql.Identifier(SCHEMA), ident))
     for table, columns in COLUMNS.items():
@@ -482,12 +491,24 @@ def check_product_document(doc: ProvDocument) -> tuple[str, str]:
     return product, activity
 
 
-def already_recorded(conn: psycopg.Connection, entity_id: str, activity_id: str) -> bool:
-    """Whether an entity or activity of that identifier is already recorded (any rights)."""
+def taken(
+    conn: psycopg.Connection, entity_id: str, activity_id: str, groups: Iterable[str]
+) -> bool:
+    """Whether a product's ids may not be published by a member of ``groups``.
+
+    They may when nothing of them is recorded yet, or when only the provenance of a job of
+    one of those groups (or public rows) holds them: a job's product is published once, by
+    its group. They may not when the product was already published, or when rows of
+    another group hold them (so a document cannot graft itself onto another's lineage).
+    """
     row = conn.execute(
-        "SELECT EXISTS (SELECT 1 FROM archive.prov_entity WHERE id = %s) "
-        "OR EXISTS (SELECT 1 FROM archive.prov_activity WHERE id = %s)",
-        (entity_id, activity_id),
+        "SELECT EXISTS (SELECT 1 FROM archive.prov_entity WHERE id = %(e)s "
+        "               AND obs_publisher_did IS NOT NULL) "
+        "OR EXISTS (SELECT 1 FROM archive.prov_entity WHERE id = %(e)s AND NOT ("
+        "           data_rights = 'public' OR owner_groups && %(g)s::text[])) "
+        "OR EXISTS (SELECT 1 FROM archive.prov_activity WHERE id = %(a)s AND NOT ("
+        "           data_rights = 'public' OR owner_groups && %(g)s::text[]))",
+        {"e": entity_id, "a": activity_id, "g": sorted(groups)},
     ).fetchone()
     return bool(row and row[0])
 

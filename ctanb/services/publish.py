@@ -44,7 +44,9 @@ router = APIRouter(tags=["products"])
 COLLECTION = "CTANB-DL4"
 MAX_PRODUCT_BYTES = 64 * 1024**2
 DEFAULT_EMBARGO = timedelta(days=365)
-MAP_HDUS = ("COUNTS", "SIGNIFICANCE", "SQRT_TS", "EXCESS", "FLUX")
+#: Map HDUs of a product, in the order that names it (a significance map also holds COUNTS)
+MAP_HDUS = ("SQRT_TS", "SIGNIFICANCE", "EXCESS", "FLUX", "COUNTS")
+_MAP_KINDS = {"SQRT_TS": "significance", "SIGNIFICANCE": "significance", "COUNTS": "countmap"}
 HC_TEV_M = 1.239841984e-18  # h c in TeV m: wavelength = HC / energy
 _MAX_TITLE = 300
 
@@ -125,7 +127,7 @@ def inspect_product(data: bytes) -> Product:
                 cube = any(a.nbin > 1 for a in geom.axes)
                 product = Product(
                     "cube" if cube else "image",
-                    "countmap" if hdu == "COUNTS" else hdu.lower(),
+                    _MAP_KINDS.get(hdu, hdu.lower()),
                     doc,
                     "",
                     [],
@@ -137,8 +139,9 @@ def inspect_product(data: bytes) -> Product:
                     product.shape["em_xel"] = energy_axes[0].nbin
                 ny, nx = image.data.shape[-2:]
                 product.shape.update(s_xel1=int(nx), s_xel2=int(ny))
-                if hdu == "COUNTS":
-                    product.shape["event_count"] = int(np.nansum(image.data))
+                if "COUNTS" in names:
+                    counts = image if hdu == "COUNTS" else Map.from_hdulist(hdulist, hdu="COUNTS")
+                    product.shape["event_count"] = int(np.nansum(counts.data))
             else:
                 raise _bad(
                     "no product in the file: expected an HDU named SPECTRUM, LIGHTCURVE or "
@@ -238,11 +241,11 @@ def _runs_row(store: Store, product: Product, groups: frozenset[str]) -> dict[st
         "s_ra": c_ra,
         "s_dec": c_dec,
         "s_fov": float(2 * np.max(reach)),
-        "t_min": min(r[5] for r in rows),
-        "t_max": max(r[6] for r in rows),
+        "t_min": min((r[5] for r in rows if r[5] is not None), default=None),
+        "t_max": max((r[6] for r in rows if r[6] is not None), default=None),
         "t_exptime": float(sum(r[7] or 0 for r in rows)),
-        "energy_min": min(r[8] for r in rows if r[8] is not None) if rows else None,
-        "energy_max": max(r[9] for r in rows if r[9] is not None) if rows else None,
+        "energy_min": min((r[8] for r in rows if r[8] is not None), default=None),
+        "energy_max": max((r[9] for r in rows if r[9] is not None), default=None),
         "target_name": targets.most_common(1)[0][0] if targets else None,
         "facility_name": joined(11),
         "instrument_name": joined(12),
@@ -325,7 +328,7 @@ def publish_product(
     path.write_bytes(data)
     try:
         with store.connect() as conn, conn.transaction():
-            if provtap.already_recorded(conn, product.entity_id, product.activity_id):
+            if provtap.taken(conn, product.entity_id, product.activity_id, identity.groups):
                 raise _bad(
                     f"{product.entity_id} is already in the archive: publish a product once "
                     "(a new analysis has a new product id)",
@@ -388,7 +391,7 @@ async def publish(
     A multipart form: ``file`` (the FITS product), and optionally ``group``,
     ``data_rights`` (proprietary or public), ``release_date`` (ISO 8601) and ``title``.
     """
-    if identity.anonymous:  # before reading a byte of the upload
+    if identity.anonymous or not identity.groups:  # refused before a byte is read
         _group(identity, None)
     data, fields = await _read_upload(request)
     group = _group(identity, fields.get("group") or None)

@@ -179,7 +179,7 @@ def invalidate() -> None:
 
 def sky_for(store: Any, groups: frozenset[str]) -> Sky:
     """The sky of the rows ``groups`` may read (row-level security decides)."""
-    with store.connection() as conn, store.reader(conn, groups) as cur:
+    with store.reader(groups) as cur:
         rows = cur.execute(
             "SELECT obs_collection, obs_id, s_ra, s_dec, s_fov, t_exptime FROM ivoa.obscore "
             "ORDER BY obs_collection, obs_id"

@@ -277,6 +277,17 @@ def test_too_large_uploads_are_refused(archive_url, people):
     response = post(archive_url, people["alice"], huge)
     assert response.status_code == 413
 
+    def chunks():  # a chunked upload announces no length: refused before it is read
+        yield b"--x\r\n"
+        yield b"SIMPLE  =" + b" " * 1024
+
+    chunked = httpx.post(
+        f"{archive_url}/products",
+        content=chunks(),
+        headers={**auth(people["alice"]), "Content-Type": "multipart/form-data; boundary=x"},
+    )
+    assert chunked.status_code == 411
+
 
 def test_file_names_choose_no_path(archive_url, people, spectrum_bytes, store, ctanb_settings):
     response = post(

@@ -22,7 +22,7 @@ import numpy as np
 import pytest
 from astropy.table import Table
 
-from ctanb.config import Settings
+from ctanb.config import Settings, get_settings
 from ctanb.jobs import JobClient, JobError
 from ctanb.testing import ServiceProcess, free_port, private_home
 
@@ -70,6 +70,9 @@ def scheduler(worker_home: Path) -> Iterator[str]:
         "CTANB_HOME": str(worker_home),
         "CTANB_CACHE": str(worker_home / "cache"),
         "CTANB_DATA": str(worker_home / "no-data-here"),
+        # reference catalogues (gamma-cat, HGPS) for default exclusion masks: a worker image
+        # ships them, as it ships ctanb; no event file or folder of the service's is shared
+        "CTANB_CATALOGS": str(get_settings().catalogs_dir),
     }
     log = worker_home / "dask.log"
     port = address.rsplit(":", 1)[1]
@@ -167,12 +170,14 @@ def test_the_worker_itself_is_refused_a_run_its_token_may_not_read(remote_servic
 
     from ctanb.errors import DataError
     from ctanb.services.jobtoken import mint_job_token
+    from ctanb.services.uws.definitions import JOB_TYPES
     from ctanb.services.workers import run_elsewhere
 
     url = f"{remote_service.url}/data/CTA-1DC/{CTA_RUN}"
     runs = [{"obs_id": CTA_RUN, "collection": "CTA-1DC", "url": url}]
-    params = {"width": 1.0, "binsz": 0.02, "frame": "icrs", "proj": "CAR"}
-    runner = "ctanb.services.uws.work:run_countmap"
+    job_type = JOB_TYPES["countmap"]
+    params = job_type.check({"OBS_IDS": CTA_RUN, "WIDTH": "1"})  # as the service parses it
+    runner = job_type.runner
     settings = remote_service.settings
     with Client(scheduler, timeout=30) as client:
         outsider = mint_job_token(settings, "forged", [], lifetime_s=60)

@@ -129,9 +129,7 @@ class JobService:
         # jobs: each holds a shared advisory lock while it runs, and only a process that
         # finds no other one running settles the jobs left EXECUTING by a previous run.
         self._instance = self.store.connect(autocommit=True)
-        alone = self._instance.execute(
-            "SELECT pg_try_advisory_lock(%s)", (INSTANCE_LOCK,)
-        ).fetchone()
+        alone = await self._wait_alone()
         with self.store.connection() as conn:
             conn.execute("SELECT pg_advisory_xact_lock(724001)")  # one DDL writer at a time
             conn.execute(JOBS_SQL)
@@ -139,12 +137,12 @@ class JobService:
             conn.execute(
                 "UPDATE uws.job SET owner = 'anonymous:' || job_id WHERE owner = 'anonymous'"
             )
-            if alone and alone[0]:
+            if alone:
                 conn.execute(
                     "UPDATE uws.job SET phase = 'ERROR', ended = now(), error = 'the service "
                     "restarted while this job ran: submit it again' WHERE phase = 'EXECUTING'"
                 )
-        if alone and alone[0]:
+        if alone:
             self._instance.execute("SELECT pg_advisory_unlock(%s)", (INSTANCE_LOCK,))
         self._instance.execute("SELECT pg_advisory_lock_shared(%s)", (INSTANCE_LOCK,))
         with self.store.connection() as conn:
@@ -154,6 +152,25 @@ class JobService:
         for (job_id,) in queued:
             self.submit(job_id)
         self._janitor = asyncio.create_task(self._housekeeping())
+
+    async def _wait_alone(self, patience_s: float = 5.0) -> bool:
+        """Take the instance lock alone if no other service process runs; True if taken.
+
+        The lock of a process that was just killed is held until PostgreSQL notices that its
+        client is gone, which takes a moment on a busy machine: wait that long before
+        concluding that another process runs (and leaving its EXECUTING jobs alone).
+        """
+        assert self._instance is not None
+        deadline = asyncio.get_running_loop().time() + patience_s
+        while True:
+            row = self._instance.execute(
+                "SELECT pg_try_advisory_lock(%s)", (INSTANCE_LOCK,)
+            ).fetchone()
+            if row and row[0]:
+                return True
+            if asyncio.get_running_loop().time() > deadline:
+                return False
+            await asyncio.sleep(0.1)
 
     async def stop(self) -> None:
         """Stop the janitor, the threads and the dask client."""
