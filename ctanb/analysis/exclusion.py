@@ -43,14 +43,16 @@ def _catalog_sources() -> tuple[SkyCoord, np.ndarray]:
     """Positions and sizes (deg) of the gamma-cat and HGPS sources (read once)."""
     from gammapy.catalog import SourceCatalogGammaCat, SourceCatalogHGPS
 
-    folder = get_settings().data_dir / "catalogs"
+    settings = get_settings()
+    folder = settings.catalogs_dir or settings.data_dir / "catalogs"
     try:
         gammacat = SourceCatalogGammaCat(folder / "gammacat" / "gammacat.fits.gz").table
         hgps = SourceCatalogHGPS(folder / "hgps_catalog_v1.fits.gz").table
     except OSError as exc:
         raise DataError(
             f"cannot read the gamma-cat/HGPS catalogues under {folder} ({exc}): set "
-            "CTANB_DATA to the folder holding catalogs/, or pass exclusion=None or a mask"
+            "CTANB_CATALOGS (or CTANB_DATA) to the folder holding them, or pass "
+            "exclusion=None or a mask"
         ) from exc
     ra = np.concatenate([np.asarray(gammacat["ra"], float), np.asarray(hgps["RAJ2000"], float)])
     dec = np.concatenate([np.asarray(gammacat["dec"], float), np.asarray(hgps["DEJ2000"], float)])

@@ -133,11 +133,8 @@ def _cacheable(kind: str, value: str) -> bool:
     """Whether a literal value is one that queryparser's lexer reads like any other."""
     if kind == "string":
         return _PRINTABLE.fullmatch(value) is not None
-    # queryparser rewrites numbers inside geometries as Python floats (.5 -> 0.5) and refuses
-    # an exponent without a decimal point (1e5): only numbers already in that form are cached
-    if kind == "integer":
-        return value == str(int(value))
-    return value == repr(float(value))
+    # queryparser refuses an exponent on a number without a decimal point (1e5)
+    return "." in value or not re.search("[eE]", value)
 
 
 # Coordinate systems stay in the shape: the translator may read them.
@@ -168,7 +165,9 @@ def _shape(text: str) -> tuple[str, list[tuple[str, str]]]:
         integer = token.isdigit()
         literals.append(("integer" if integer else "number", token))
         number = _PLACEHOLDER_BASE + index
-        return f"{number}" if integer else f"{number}.25"
+        # a trailing zero shows whether the translation writes the number back as it came
+        # (98760NNNN.250) or as a Python float (98760NNNN.25: inside geometries)
+        return f"{number}" if integer else f"{number}.250"
 
     shape = _TOKENS.sub(replace, text)
     return shape, literals
@@ -182,7 +181,9 @@ _SQL_LEXER = re.compile(
     r"""|(?P<number>(?:\d+\.?\d*|\.\d+)(?:[eE][+-]?\d+)?)(?![\w$])"""
     r"""|(?P<name>[A-Za-z_][\w$]*)|(?P<space>\s+)|(?P<punct>[-+*/%<>=!~^&|#@(),.:;\[\]{}?])"""
 )
-_SLOT = re.compile("\x00(\\d+)\x00")  # a slot in a cached template; no literal holds NUL
+# a slot in a cached template: NUL, the literal's index, and how to write it (raw, or as a
+# Python float); no literal holds NUL
+_SLOT = re.compile("\x00(\\d+):(raw|float)\x00")
 
 
 def _sql_tokens(sql: str) -> list[tuple[str, str]] | None:
@@ -223,33 +224,45 @@ def _translate_shape(shape: str, kinds: tuple[str, ...]) -> Translation | None:
     counts = [0] * len(kinds)
     parts = []
     for kind, text in tokens:
-        index = _placeholder_index(kind, text, kinds)
-        if index is None:
+        slot = _placeholder_slot(kind, text, kinds)
+        if slot is None:
             if _MARKER.search(text):
                 return None  # placeholder text inside another token
             parts.append(text)
         else:
+            index, style = slot
             counts[index] += 1
-            parts.append(f"\x00{index}\x00")
+            parts.append(f"\x00{index}:{style}\x00")
     if any(count != 1 for count in counts):
         # a value the translation drops or repeats: the cache would be blind to it
         return None
     return Translation(sql="".join(parts), tables=translation.tables)
 
 
-def _placeholder_index(kind: str, text: str, kinds: tuple[str, ...]) -> int | None:
-    """The literal index of a placeholder token of the right kind, else None."""
+_STYLES = {"integer": {"": "raw", ".0": "float"}, "number": {".250": "raw", ".25": "float"}}
+
+
+def _placeholder_slot(kind: str, text: str, kinds: tuple[str, ...]) -> tuple[int, str] | None:
+    """``(index, style)`` of a placeholder token of the right kind, else None.
+
+    ``style`` says how the translation wrote the value: ``raw`` (as given) or ``float``
+    (as Python writes the float: queryparser does so inside geometries).
+    """
     if kind == "string":
         found = re.fullmatch(r"'ctanb(\d{4})ph'", text)
         if found and int(found.group(1)) < len(kinds):
             index = int(found.group(1))
-            return index if kinds[index] == "string" else None
+            return (index, "raw") if kinds[index] == "string" else None
     elif kind == "number":
-        found = re.fullmatch(r"98760(\d{4})(\.25)?", text)
+        found = re.fullmatch(r"98760(\d{4})(\.250|\.25|\.0)?", text)
         if found and int(found.group(1)) < len(kinds):
-            index = int(found.group(1))
-            expected = "number" if found.group(2) else "integer"
-            return index if kinds[index] == expected else None
+            index, suffix = int(found.group(1)), found.group(2) or ""
+            styles = {
+                "integer": {"": "raw", ".0": "float"},
+                "number": {".250": "raw", ".25": "float"},
+            }
+            style = styles.get(kinds[index], {}).get(suffix)
+            return None if style is None else (index, style)
     return None
 
 
@@ -262,7 +275,7 @@ def _fill(template: str, literals: list[tuple[str, str]]) -> str:
             return _quote(value)
         if not _NUMBER.fullmatch(value):  # cannot happen: _shape matched it as a number
             raise ADQLError(f"not a number: {value!r}")
-        return value
+        return repr(float(value)) if match.group(2) == "float" else value
 
     return _SLOT.sub(literal, template)
 

@@ -57,7 +57,7 @@ def _check(level, endpoints) -> None:
         assert level.samples[endpoint], f"no {endpoint} request answered"
         assert level.percentile(endpoint, 95) >= level.percentile(endpoint, 50) > 0
     assert level.workflows >= level.users  # every user went through the workflow at least once
-    assert level.requests >= level.workflows * len(endpoints)
+    assert level.requests >= level.users * len(endpoints)  # a whole workflow each, at least
 
 
 def test_five_users_run_the_workflow_without_error(bench, archive_url, tokens):
@@ -78,13 +78,16 @@ def test_several_service_processes_share_the_jobs(bench, store, ctanb_settings, 
     )
     service = ServiceProcess(settings, workers=2).start(timeout=120)
     try:
+        steps = ("cone", "obscore", "download")  # jobs below: each process has its own dask
         level = asyncio.run(
-            bench.run_level(service.url, [tokens["alice"]], RUNS, users=4, seconds=4, workers=2)
+            bench.run_level(
+                service.url, [tokens["alice"]], RUNS, users=4, seconds=3, workers=2, steps=steps
+            )
         )
-        _check(level, bench.ENDPOINTS)
+        _check(level, steps)
         # a job created through one process is seen, waited for and deleted through any
         client = JobClient(service.url, token=tokens["alice"])
-        jobs = [client.submit("copy", obs_ids=[23523]) for _ in range(6)]
+        jobs = [client.submit("copy", obs_ids=[23523]) for _ in range(4)]
         for job in jobs:
             assert client.wait(job, timeout=120).phase == "COMPLETED"
             client.delete(job)

@@ -67,7 +67,9 @@ REVOKE ALL ON SCHEMA uws FROM PUBLIC;
 DEFAULT_DURATION_S = 600
 MAX_DURATION_S = 3600
 RETENTION = timedelta(days=7)
-INSTANCE_LOCK = 724002  # advisory lock held (shared) by every running service process
+# A process running a job holds this advisory lock (with the job id's hash) on a connection
+# of its own: a job left EXECUTING whose lock nobody holds was running in a process that died.
+JOB_LOCK = 724003
 MAX_QUERY_S = MAX_DURATION_S  # a TAP job's statement timeout: its duration, at most this
 ANONYMOUS_PREFIX = "anonymous:"
 
@@ -118,7 +120,8 @@ class JobService:
         self._dask_lock = threading.Lock()
         self._futures: dict[str, Any] = {}
         self._janitor: asyncio.Task[None] | None = None
-        self._instance: Any = None  # connection holding the shared instance lock
+        self._locks: Any = None  # connection holding the locks of the jobs running here
+        self._lock_lock = threading.Lock()
 
     # -------------------------------------------------------------- life cycle
     async def start(self) -> None:
@@ -126,10 +129,9 @@ class JobService:
         self.loop = asyncio.get_running_loop()
         self.results_dir.mkdir(parents=True, exist_ok=True)
         # Several service processes (`ctanb serve --workers N`, or several hosts) share the
-        # jobs: each holds a shared advisory lock while it runs, and only a process that
-        # finds no other one running settles the jobs left EXECUTING by a previous run.
-        self._instance = self.store.connect(autocommit=True)
-        alone = await self._wait_alone()
+        # jobs: each holds an advisory lock per job it runs, and a job left EXECUTING without
+        # its lock belonged to a process that died (settled here and by the janitor).
+        self._locks = self.store.connect(autocommit=True)
         with self.store.connection() as conn:
             conn.execute("SELECT pg_advisory_xact_lock(724001)")  # one DDL writer at a time
             conn.execute(JOBS_SQL)
@@ -137,14 +139,7 @@ class JobService:
             conn.execute(
                 "UPDATE uws.job SET owner = 'anonymous:' || job_id WHERE owner = 'anonymous'"
             )
-            if alone:
-                conn.execute(
-                    "UPDATE uws.job SET phase = 'ERROR', ended = now(), error = 'the service "
-                    "restarted while this job ran: submit it again' WHERE phase = 'EXECUTING'"
-                )
-        if alone:
-            self._instance.execute("SELECT pg_advisory_unlock(%s)", (INSTANCE_LOCK,))
-        self._instance.execute("SELECT pg_advisory_lock_shared(%s)", (INSTANCE_LOCK,))
+        await self._settle_at_start()
         with self.store.connection() as conn:
             queued = conn.execute(
                 "SELECT job_id FROM uws.job WHERE phase = 'QUEUED' ORDER BY created"
@@ -153,24 +148,23 @@ class JobService:
             self.submit(job_id)
         self._janitor = asyncio.create_task(self._housekeeping())
 
-    async def _wait_alone(self, patience_s: float = 5.0) -> bool:
-        """Take the instance lock alone if no other service process runs; True if taken.
+    async def _settle_at_start(self, patience_s: float = 5.0) -> None:
+        """Settle orphaned jobs, waiting a moment for the locks of a process just killed.
 
-        The lock of a process that was just killed is held until PostgreSQL notices that its
-        client is gone, which takes a moment on a busy machine: wait that long before
-        concluding that another process runs (and leaving its EXECUTING jobs alone).
+        PostgreSQL releases a killed process's locks when it notices that its client is
+        gone, which takes a moment on a busy machine: while EXECUTING jobs remain, try again
+        for ``patience_s`` (the janitor settles any left later, every 30 s).
         """
-        assert self._instance is not None
         deadline = asyncio.get_running_loop().time() + patience_s
         while True:
-            row = self._instance.execute(
-                "SELECT pg_try_advisory_lock(%s)", (INSTANCE_LOCK,)
-            ).fetchone()
-            if row and row[0]:
-                return True
-            if asyncio.get_running_loop().time() > deadline:
-                return False
-            await asyncio.sleep(0.1)
+            self._settle_orphans()
+            with self.store.connection() as conn:
+                left = conn.execute(
+                    "SELECT count(*) FROM uws.job WHERE phase = 'EXECUTING'"
+                ).fetchone()
+            if not (left and left[0]) or asyncio.get_running_loop().time() > deadline:
+                return
+            await asyncio.sleep(0.2)
 
     async def stop(self) -> None:
         """Stop the janitor, the threads and the dask client."""
@@ -180,9 +174,9 @@ class JobService:
         if self._dask is not None:
             with contextlib.suppress(Exception):
                 self._dask.close()
-        if self._instance is not None:
+        if self._locks is not None:
             with contextlib.suppress(Exception):
-                self._instance.close()
+                self._locks.close()
 
     def notify(self) -> None:
         """Wake every WAIT (thread-safe)."""
@@ -337,7 +331,41 @@ class JobService:
         """Run a QUEUED job in a service thread (which hands analyses to dask)."""
         self.threads.submit(self._execute, job_id)
 
+    def _settle_orphans(self) -> int:
+        """Set to ERROR the EXECUTING jobs that no running process holds; return how many."""
+        settled = 0
+        with self.store.connection() as conn:
+            running = conn.execute("SELECT job_id FROM uws.job WHERE phase = 'EXECUTING'")
+            for (job_id,) in running.fetchall():
+                with conn.transaction():
+                    free = conn.execute(
+                        "SELECT pg_try_advisory_xact_lock(%s, hashtext(%s))", (JOB_LOCK, job_id)
+                    ).fetchone()
+                    if free and free[0]:
+                        settled += conn.execute(
+                            "UPDATE uws.job SET phase = 'ERROR', ended = now(), error = 'the "
+                            "service restarted while this job ran: submit it again' WHERE "
+                            "job_id = %s AND phase = 'EXECUTING'",
+                            (job_id,),
+                        ).rowcount
+        return settled
+
     def _execute(self, job_id: str) -> None:
+        with self._lock_lock:
+            held = self._locks.execute(
+                "SELECT pg_try_advisory_lock(%s, hashtext(%s))", (JOB_LOCK, job_id)
+            ).fetchone()
+        if not (held and held[0]):  # another process is starting or running this job
+            return
+        try:
+            self._execute_locked(job_id)
+        finally:
+            with self._lock_lock, contextlib.suppress(Exception):
+                self._locks.execute(
+                    "SELECT pg_advisory_unlock(%s, hashtext(%s))", (JOB_LOCK, job_id)
+                )
+
+    def _execute_locked(self, job_id: str) -> None:
         with self.store.connection() as conn:
             row = conn.execute(
                 "UPDATE uws.job SET phase = 'EXECUTING', started = now() WHERE job_id = %s "
@@ -511,6 +539,9 @@ class JobService:
     async def _housekeeping(self) -> None:
         """Delete jobs past their destruction time; stop jobs past their duration."""
         while True:
+            with contextlib.suppress(Exception):
+                if self._settle_orphans():
+                    self.notify()
             with contextlib.suppress(Exception):
                 with self.store.connection() as conn:
                     expired = conn.execute(
