@@ -28,7 +28,7 @@ suppress_warnings = ["config.cache"]
 
 def _write_generated(app: object) -> None:
     """Generate the ObsCore column table from the code (never copied by hand)."""
-    from ctanb.services.obscore import COLUMNS
+    from ctanb.obscore import COLUMNS
 
     lines = [
         ".. list-table:: ObsCore columns of ``ivoa.obscore`` / ``cta.vo_obscore``",

@@ -12,6 +12,7 @@ step "ruff check"; ruff check ctanb tests benchmarks scripts
 step "ruff format --check"; ruff format --check ctanb tests benchmarks scripts
 step "codespell"; codespell ctanb tests benchmarks README.md
 step "mypy"; mypy ctanb
+step "import contracts"; lint-imports --no-cache
 if [[ -f scripts/docs.sh ]]; then step "docs"; bash scripts/docs.sh; fi
 
 step "pytest"

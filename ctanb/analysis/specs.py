@@ -39,6 +39,8 @@ from astropy import units as u
 from astropy.coordinates import SkyCoord
 from astropy.time import Time
 
+from ctanb.errors import UsageError
+
 __all__ = [
     "FRAMES",
     "PROJECTIONS",
@@ -61,7 +63,7 @@ TimeBinning = Literal["run", "night"]
 TIME_BINNINGS: tuple[str, ...] = get_args(TimeBinning)
 
 
-class ParameterError(ValueError):
+class ParameterError(UsageError):
     """A parameter that does not fit its declaration; the message names it."""
 
 

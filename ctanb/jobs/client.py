@@ -10,16 +10,17 @@ from pathlib import Path
 from typing import Any
 
 import requests
+from astropy.io.votable import parse as parse_votable
+from astropy.time import Time
+from pyvo.dal import DALQueryError, DALResults
+from pyvo.io.uws import parse_job, parse_job_list
 
 from ctanb.analysis.specs import SPECS, AnalysisSpec, ParameterError, value_text
 from ctanb.config import get_settings
 from ctanb.errors import CtanbError
+from ctanb.uws import FINAL, ExecutionPhase
 
-__all__ = ["Job", "JobClient", "JobError"]
-
-UWS = "{http://www.ivoa.net/xml/UWS/v1.0}"
-XLINK = "{http://www.w3.org/1999/xlink}"
-FINAL = ("COMPLETED", "ERROR", "ABORTED", "ARCHIVED")
+__all__ = ["FINAL", "Job", "JobClient", "JobError"]
 
 #: Jobs this process submitted without a token, per job-list URL. The service lists no
 #: anonymous jobs (each one's URL is its only key), so the kernel remembers its own.
@@ -48,27 +49,38 @@ class Job:
 
     @classmethod
     def from_xml(cls, text: bytes, job_type: str) -> Job:
-        """Parse a UWS 1.1 job document."""
-        root = ET.fromstring(text)
-
-        def get(name: str) -> str | None:
-            node = root.find(f"{UWS}{name}")
-            return node.text if node is not None and node.text else None
-
-        message = root.find(f"{UWS}errorSummary/{UWS}message")
+        """Parse a UWS 1.1 job document (with ``pyvo.io.uws``)."""
+        job = parse_job(io.BytesIO(text))
+        error = job.errorsummary.message.content if job.errorsummary else None
         return cls(
-            job_id=get("jobId") or "",
+            job_id=job.jobid or "",
             job_type=job_type,
-            phase=get("phase") or "UNKNOWN",
-            owner=get("ownerId") or "",
-            parameters={p.get("id", ""): p.text or "" for p in root.iter(f"{UWS}parameter")},
-            results={r.get("id", ""): r.get(f"{XLINK}href", "") for r in root.iter(f"{UWS}result")},
-            error=message.text if message is not None else None,
-            creation_time=get("creationTime"),
-            start_time=get("startTime"),
-            end_time=get("endTime"),
-            destruction=get("destruction"),
+            phase=job.phase or ExecutionPhase.UNKNOWN.value,
+            owner=job.ownerid or "",
+            parameters={p.id_: p.content or "" for p in job.parameters},
+            results={r.id_: r.href or "" for r in job.results},
+            error=error or None,
+            creation_time=_iso(job.creationtime),
+            start_time=_iso(job.starttime),
+            end_time=_iso(job.endtime),
+            destruction=_iso(job.destruction),
         )
+
+
+def _error_message(response: requests.Response) -> str | None:
+    """The message of a DALI error document, as pyvo reads it."""
+    try:
+        DALResults(parse_votable(io.BytesIO(response.content)), url=response.url)
+    except DALQueryError as exc:
+        return str(exc.reason)
+    except ValueError:  # not a VOTable after all
+        return None
+    return None
+
+
+def _iso(value: Time | None) -> str | None:
+    """A UWS date as the service wrote it: ISO 8601 UTC with milliseconds and a Z."""
+    return None if value is None else f"{value.utc.isot}Z"
 
 
 def _parameters_text(
@@ -124,9 +136,8 @@ class JobClient:
     def _check(self, response: requests.Response) -> requests.Response:
         if response.status_code >= 400:
             text = response.text
-            if "QUERY_STATUS" in text:
-                start = text.find('value="ERROR">') + len('value="ERROR">')
-                text = text[start : text.find("</INFO>", start)].strip()
+            if "QUERY_STATUS" in text:  # a DALI error document: pyvo reads its message
+                text = _error_message(response) or text
             raise JobError(
                 f"{response.request.method} {response.url}: {response.status_code} {text[:500]}"
             )
@@ -145,8 +156,8 @@ class JobClient:
         """
         params = {"PHASE": phase} if phase else {}
         response = self._check(self.session.get(self._job_url(job_type), params=params))
-        root = ET.fromstring(response.content)
-        jobs = [self.get(job_type, ref.get("id", "")) for ref in root.iter(f"{UWS}jobref")]
+        refs = parse_job_list(io.BytesIO(response.content))
+        jobs = [self.get(job_type, ref.jobid) for ref in refs]
         if "Authorization" not in self.session.headers:  # anonymous: the jobs we submitted
             remembered = _ANONYMOUS_JOBS.get(self._job_url(job_type), [])
             for job_id in list(remembered):

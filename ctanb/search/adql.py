@@ -15,7 +15,7 @@ from astropy import units as u
 from astropy.coordinates import SkyCoord
 from astropy.time import Time
 
-from ctanb.services.obscore import COLUMN_BY_NAME
+from ctanb.obscore import COLUMN_BY_NAME, RESULT_COLUMNS
 
 __all__ = [
     "BLAZAR_CLASSES",
@@ -30,26 +30,7 @@ __all__ = [
 
 TABLE = "ivoa.obscore"
 #: The prototype's result columns, then what an analysis needs.
-DEFAULT_COLUMNS = (
-    "dataproduct_type",
-    "obs_collection",
-    "obs_id",
-    "target_name",
-    "s_ra",
-    "s_dec",
-    "s_region",
-    "t_min",
-    "t_max",
-    "t_exptime",
-    "energy_min",
-    "energy_max",
-    "instrument_name",
-    "data_rights",
-    "access_url",
-    "access_format",
-    "access_estsize",
-    "obs_publisher_did",
-)
+DEFAULT_COLUMNS = RESULT_COLUMNS
 #: gamma-cat classes counted as blazars when a search asks for ``target_class="blazar"``.
 BLAZAR_CLASSES = ("blazar", "hbl", "ibl", "lbl", "fsrq", "bllac")
 

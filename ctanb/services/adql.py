@@ -10,6 +10,7 @@ from queryparser.adql import ADQLQueryTranslator
 from queryparser.exceptions import QueryError, QuerySyntaxError
 from queryparser.postgresql import PostgreSQLQueryProcessor
 
+from ctanb.errors import UsageError
 from ctanb.services.tap_schema import PUBLISHED_TABLES
 
 __all__ = ["PUBLISHED_NAMES", "ADQLError", "translate"]
@@ -18,7 +19,7 @@ PUBLISHED_NAMES = frozenset(name for _, name, _ in PUBLISHED_TABLES)
 _UNQUALIFIED = {name.split(".", 1)[1]: name for name in PUBLISHED_NAMES}
 
 
-class ADQLError(ValueError):
+class ADQLError(UsageError):
     """A query that cannot be run; the message points at the problem."""
 
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 import importlib
 import logging
 import os
+from collections.abc import Mapping
 
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
@@ -13,6 +14,7 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from ctanb import __version__
 from ctanb.config import Settings, get_settings
+from ctanb.errors import CtanbError
 from ctanb.services import data, lineage, publish, sky, tap, uws
 from ctanb.services.results import error_document
 from ctanb.services.store import Store
@@ -45,25 +47,21 @@ def create_app(settings: Settings | None = None, store: Store | None = None) -> 
     @app.exception_handler(StarletteHTTPException)
     async def http_error(request: Request, exc: StarletteHTTPException) -> Response:
         headers = getattr(exc, "headers", None)
-        if request.url.path.startswith("/tap"):
-            return Response(
-                error_document(str(exc.detail)),
-                status_code=exc.status_code,
-                media_type="application/x-votable+xml",
-                headers=headers,
-            )
-        return JSONResponse({"detail": exc.detail}, status_code=exc.status_code, headers=headers)
+        return _error_response(request, str(exc.detail), exc.status_code, headers)
 
     @app.exception_handler(RequestValidationError)
     async def validation_error(request: Request, exc: RequestValidationError) -> Response:
         message = "; ".join(
             f"{'.'.join(str(p) for p in e.get('loc', ()))}: {e.get('msg')}" for e in exc.errors()
         )
-        if request.url.path.startswith("/tap"):
-            return Response(
-                error_document(message), status_code=400, media_type="application/x-votable+xml"
-            )
-        return JSONResponse({"detail": message}, status_code=400)
+        return _error_response(request, message, 400)
+
+    @app.exception_handler(CtanbError)
+    async def ctanb_error(request: Request, exc: CtanbError) -> Response:
+        if exc.status_code >= 500:  # a fault of the service: its message may name files
+            log.error("%s %s failed", request.method, request.url.path, exc_info=exc)
+            return _error_response(request, f"{exc.ivoa_code}: internal error", exc.status_code)
+        return _error_response(request, str(exc), exc.status_code)
 
     @app.get("/")
     async def root() -> dict[str, str]:
@@ -76,6 +74,20 @@ def create_app(settings: Settings | None = None, store: Store | None = None) -> 
         }
 
     return app
+
+
+def _error_response(
+    request: Request, message: str, status: int, headers: Mapping[str, str] | None = None
+) -> Response:
+    """A TAP error document under /tap, else JSON ``{"detail": message}``."""
+    if request.url.path.startswith("/tap"):
+        return Response(
+            error_document(message),
+            status_code=status,
+            media_type="application/x-votable+xml",
+            headers=headers,
+        )
+    return JSONResponse({"detail": message}, status_code=status, headers=headers)
 
 
 def _hub_auth():

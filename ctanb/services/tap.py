@@ -15,6 +15,7 @@ from fastapi import APIRouter, Depends, Request
 from fastapi.responses import Response
 from starlette.concurrency import run_in_threadpool
 
+from ctanb.errors import UsageError
 from ctanb.services import vosi
 from ctanb.services.adql import ADQLError, Translation
 from ctanb.services.auth import Identity, get_identity
@@ -35,7 +36,7 @@ DEFAULT_MAXREC = 100_000
 HARD_MAXREC = 1_000_000
 
 
-class QueryError(ValueError):
+class QueryError(UsageError):
     """A query that failed for a reason the user can fix; the message says which."""
 
 

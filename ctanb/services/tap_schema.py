@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
+from ctanb.obscore import PRINCIPAL_COLUMNS
 from ctanb.services import obscore, provtap
 
 __all__ = ["PUBLISHED_TABLES", "TAP_SCHEMA_COLUMNS", "create_sql"]
@@ -125,20 +126,7 @@ _SQL_TYPES = {
     "long": "bigint",
     "double": "double precision",
 }
-PRINCIPAL = {
-    "dataproduct_type",
-    "obs_collection",
-    "obs_id",
-    "target_name",
-    "s_ra",
-    "s_dec",
-    "t_min",
-    "t_max",
-    "access_url",
-    "energy_min",
-    "energy_max",
-    "instrument_name",
-}
+PRINCIPAL = frozenset(PRINCIPAL_COLUMNS)
 
 
 def _literal(value: object) -> str:

@@ -22,7 +22,7 @@ from astropy.time import Time
 
 from ctanb.config import get_settings
 from ctanb.errors import ConfigurationError, CtanbError
-from ctanb.services.obscore import COLUMN_BY_NAME
+from ctanb.obscore import COLUMN_BY_NAME
 
 __all__ = ["SECTIONS", "ObsCoreSearch", "distinct_values"]
 

@@ -10,17 +10,12 @@ import numpy as np
 import traitlets
 from astropy.table import Table
 
+from ctanb.obscore import PROTOTYPE_COLUMNS
+
 __all__ = ["DEFAULT_COLUMNS", "ResultsTable"]
 
 #: Columns the CTA Data Distiller prototype showed.
-DEFAULT_COLUMNS = (
-    "dataproduct_type",
-    "obs_collection",
-    "obs_id",
-    "target_name",
-    "s_ra",
-    "s_dec",
-)
+DEFAULT_COLUMNS = PROTOTYPE_COLUMNS
 
 _STATIC = Path(__file__).parent / "static"
 

@@ -1,19 +1,58 @@
-"""UWS 1.1 documents (XML that pyvo reads, JSON if asked) and the job-type descriptions."""
+"""UWS 1.1 documents (XML that pyvo reads, JSON if asked) and the job-type descriptions.
+
+The job and job-list documents are vo-models' typed UWS models (pydantic-xml) written as
+XML: no hand-made markup, so escaping and namespaces are the library's.
+"""
 
 from __future__ import annotations
 
 import json
+import xml.etree.ElementTree as ET
 from datetime import UTC, datetime
 from typing import Any
-from xml.sax.saxutils import escape, quoteattr
+
+from pydantic_xml import BaseXmlModel, element
+from vo_models.uws import (
+    ErrorSummary,
+    Jobs,
+    JobSummary,
+    Parameter,
+    Parameters,
+    ResultReference,
+    Results,
+    ShortJobDescription,
+)
+from vo_models.uws.types import ErrorType, UWSVersion
 
 from ctanb.services.uws.definitions import JobType
+from ctanb.services.uws.definitions import Parameter as JobParameter
+from ctanb.uws import UWS_NS, XLINK_NS
 
-__all__ = ["description", "job_document", "job_json", "job_list"]
+__all__ = [
+    "UWS_NS",
+    "XLINK_NS",
+    "description",
+    "job_document",
+    "job_json",
+    "job_list",
+    "parameters_document",
+    "results_document",
+]
 
-UWS_NS = "http://www.ivoa.net/xml/UWS/v1.0"
-XLINK_NS = "http://www.w3.org/1999/xlink"
-XSI_NS = "http://www.w3.org/2001/XMLSchema-instance"
+_DECLARATION = '<?xml version="1.0" encoding="UTF-8"?>\n'
+
+
+class JobParameters(Parameters):
+    """A job's parameters as a list of ``uws:parameter``, in the order the job holds them.
+
+    vo-models' ``Parameters`` wants one declared field per parameter; the parameters here
+    are those of each job type (:mod:`ctanb.services.uws.definitions`), so they stay a list.
+    """
+
+    parameter: list[Parameter] = element(tag="parameter", default_factory=list)
+
+    def __init__(self, **data: Any) -> None:
+        BaseXmlModel.__init__(self, **data)  # not Parameters': it re-keys declared fields
 
 
 def iso(value: datetime | None) -> str | None:
@@ -28,61 +67,66 @@ def owner_id(owner: str) -> str:
     return "anonymous" if owner.startswith("anonymous:") else owner
 
 
-def _element(name: str, value: Any) -> str:
-    if value is None:
-        return f'<uws:{name} xsi:nil="true"/>'
-    return f"<uws:{name}>{escape(str(value))}</uws:{name}>"
+def _to_xml(model: BaseXmlModel) -> str:
+    """The document of ``model``: fields left unset are left out, ``None`` ones are nil."""
+    body = model.to_xml(skip_empty=False, exclude_unset=True)
+    text = body.decode() if isinstance(body, bytes) else body
+    return _DECLARATION + text + "\n"
 
 
-def parameters_xml(job: dict[str, Any]) -> str:
-    """The ``uws:parameters`` element of a job."""
-    items = "".join(
-        f'<uws:parameter id="{escape(k.lower())}">{escape(str(v))}</uws:parameter>'
-        for k, v in job["parameters"].items()
-        if not k.startswith("_")
+def _parameters(job: dict[str, Any]) -> JobParameters:
+    return JobParameters(
+        parameter=[
+            Parameter(id=k.lower(), value=str(v))
+            for k, v in job["parameters"].items()
+            if not k.startswith("_")
+        ]
     )
-    return f"<uws:parameters>{items}</uws:parameters>"
 
 
-def results_xml(job: dict[str, Any], url: str) -> str:
-    """The ``uws:results`` element of a job."""
-    items = ""
-    if job["phase"] == "COMPLETED":
-        items = "".join(
-            f'<uws:result id="{escape(r["id"])}" xlink:href="{escape(url)}/results/'
-            f'{escape(r["id"])}" mime-type="{escape(r["mime"])}"/>'
-            for r in job["results"]
-        )
-    return f"<uws:results>{items}</uws:results>"
+def _results(job: dict[str, Any], url: str) -> Results:
+    done = job["phase"] == "COMPLETED"
+    return Results(
+        results=[
+            ResultReference(id=r["id"], href=f"{url}/results/{r['id']}", mime_type=r["mime"])
+            for r in (job["results"] if done else [])
+        ]
+    )
+
+
+def parameters_document(job: dict[str, Any]) -> str:
+    """The ``uws:parameters`` element of a job, as a document (UWS 1.1 section 2.2.3)."""
+    return _to_xml(_parameters(job))
+
+
+def results_document(job: dict[str, Any], url: str) -> str:
+    """The ``uws:results`` element of a job, as a document."""
+    return _to_xml(_results(job, url))
 
 
 def job_document(job: dict[str, Any], url: str) -> str:
     """The job resource as UWS 1.1 XML."""
-    error = ""
+    fields: dict[str, Any] = {
+        "job_id": job["job_id"],
+        "owner_id": owner_id(job["owner"]),
+        "phase": job["phase"],
+        "quote": None,
+        "creation_time": job["created"],
+        "start_time": job["started"],
+        "end_time": job["ended"],
+        "execution_duration": job["execution_duration"],
+        "destruction": job["destruction"],
+        "parameters": _parameters(job),
+        "results": _results(job, url),
+        "version": UWSVersion.V1_1,
+    }
+    if job["run_id"] is not None:
+        fields["run_id"] = job["run_id"]
     if job["error"]:
-        error = (
-            '<uws:errorSummary type="fatal" hasDetail="false">'
-            f"<uws:message>{escape(job['error'])}</uws:message></uws:errorSummary>"
+        fields["error_summary"] = ErrorSummary(
+            message=job["error"], type=ErrorType.FATAL, has_detail=False
         )
-    return (
-        '<?xml version="1.0" encoding="UTF-8"?>\n'
-        f'<uws:job xmlns:uws="{UWS_NS}" xmlns:xlink="{XLINK_NS}" xmlns:xsi="{XSI_NS}" '
-        'version="1.1">'
-        + _element("jobId", job["job_id"])
-        + _element("runId", job["run_id"])
-        + _element("ownerId", owner_id(job["owner"]))
-        + _element("phase", job["phase"])
-        + _element("quote", None)
-        + _element("creationTime", iso(job["created"]))
-        + _element("startTime", iso(job["started"]))
-        + _element("endTime", iso(job["ended"]))
-        + _element("executionDuration", job["execution_duration"])
-        + _element("destruction", iso(job["destruction"]))
-        + parameters_xml(job)
-        + results_xml(job, url)
-        + error
-        + "</uws:job>\n"
-    )
+    return _to_xml(JobSummary[JobParameters](**fields))
 
 
 def job_json(job: dict[str, Any], url: str) -> str:
@@ -113,42 +157,41 @@ def job_json(job: dict[str, Any], url: str) -> str:
 
 def job_list(jobs: list[dict[str, Any]], url: str) -> str:
     """A job list as UWS 1.1 XML."""
-    refs = "".join(
-        f'<uws:jobref id="{escape(j["job_id"])}" xlink:href="{escape(url)}/{escape(j["job_id"])}">'
-        f"<uws:phase>{j['phase']}</uws:phase>"
-        + (f"<uws:runId>{escape(j['run_id'])}</uws:runId>" if j["run_id"] else "")
-        + f"<uws:ownerId>{escape(owner_id(j['owner']))}</uws:ownerId>"
-        f"<uws:creationTime>{iso(j['created'])}</uws:creationTime></uws:jobref>"
-        for j in jobs
-    )
-    return (
-        f'<?xml version="1.0" encoding="UTF-8"?>\n<uws:jobs xmlns:uws="{UWS_NS}" '
-        f'xmlns:xlink="{XLINK_NS}" version="1.1">{refs}</uws:jobs>\n'
-    )
+    refs = []
+    for j in jobs:
+        fields: dict[str, Any] = {
+            "job_id": j["job_id"],
+            "href": f"{url}/{j['job_id']}",
+            "phase": j["phase"],
+            "owner_id": owner_id(j["owner"]),
+            "creation_time": j["created"],
+        }
+        if j["run_id"]:
+            fields["run_id"] = j["run_id"]
+        refs.append(ShortJobDescription(**fields))
+    return _to_xml(Jobs(jobref=refs, version=UWSVersion.V1_1))
+
+
+def _parameter_attributes(p: JobParameter) -> dict[str, str]:
+    attributes = {"name": p.name, "type": p.type}
+    optional = {
+        "unit": p.unit or None,
+        "default": p.default,
+        "min": None if p.minimum is None else str(p.minimum),
+        "max": None if p.maximum is None else str(p.maximum),
+        "options": ",".join(p.allowed) if p.allowed else None,
+    }
+    attributes.update({k: v for k, v in optional.items() if v is not None})
+    attributes["required"] = str(p.default is None and not p.optional).lower()
+    return attributes
 
 
 def description(job_types: dict[str, JobType], url: str) -> str:
     """The job types and their declared parameters (as OPUS describes its jobs)."""
-    parts = []
+    root = ET.Element("jobTypes", xmlns="urn:ctanb:uws")
     for name, job_type in job_types.items():
-        params = "".join(
-            f"<parameter name={quoteattr(p.name)} type={quoteattr(p.type)}"
-            + (f" unit={quoteattr(p.unit)}" if p.unit else "")
-            + (f" default={quoteattr(p.default)}" if p.default is not None else "")
-            + (f" min={quoteattr(str(p.minimum))}" if p.minimum is not None else "")
-            + (f" max={quoteattr(str(p.maximum))}" if p.maximum is not None else "")
-            + (f" options={quoteattr(','.join(p.allowed))}" if p.allowed else "")
-            + f" required={quoteattr(str(p.default is None and not p.optional).lower())}>"
-            f"{escape(p.description)}</parameter>"
-            for p in job_type.parameters
-        )
-        parts.append(
-            f"<jobType name={quoteattr(name)} href={quoteattr(f'{url}/{name}')}>"
-            f"<description>{escape(job_type.description)}</description>{params}"
-            "</jobType>"
-        )
-    return (
-        '<?xml version="1.0" encoding="UTF-8"?>\n<jobTypes xmlns="urn:ctanb:uws">'
-        + "".join(parts)
-        + "</jobTypes>\n"
-    )
+        node = ET.SubElement(root, "jobType", name=name, href=f"{url}/{name}")
+        ET.SubElement(node, "description").text = job_type.description
+        for p in job_type.parameters:
+            ET.SubElement(node, "parameter", _parameter_attributes(p)).text = p.description
+    return _DECLARATION + ET.tostring(root, encoding="unicode") + "\n"

@@ -36,6 +36,7 @@ from ctanb.services.results import render
 from ctanb.services.store import Store
 from ctanb.services.tap import QueryError, check_query_params, run_query
 from ctanb.services.uws.definitions import JOB_TYPES, ParameterError
+from ctanb.uws import FINAL
 
 __all__ = ["JOBS_SQL", "JobNotFoundError", "JobService", "job_owner", "new_job_id"]
 
@@ -63,8 +64,6 @@ CREATE INDEX IF NOT EXISTS job_owner_idx ON uws.job (owner, job_type, created);
 REVOKE ALL ON SCHEMA uws FROM PUBLIC;
 """
 
-FINAL = ("COMPLETED", "ERROR", "ABORTED", "ARCHIVED")
-ACTIVE = ("QUEUED", "EXECUTING")
 DEFAULT_DURATION_S = 600
 MAX_DURATION_S = 3600
 RETENTION = timedelta(days=7)

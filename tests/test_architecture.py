@@ -1,0 +1,43 @@
+"""The import contracts of docs/architecture.rst (pyproject ``[tool.importlinter]``) hold.
+
+The second test plants a forbidden import in a copy of the package and checks that the
+contracts catch it, so a contract that matches nothing cannot pass silently.
+"""
+
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+LINT_IMPORTS = Path(sys.executable).with_name("lint-imports")
+
+
+def _lint_imports(package_parent: Path) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [str(LINT_IMPORTS), "--no-cache", str(ROOT / "pyproject.toml")],
+        cwd=package_parent,
+        env={"PYTHONPATH": str(package_parent), "PATH": "/usr/bin:/bin"},
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+
+
+def test_import_contracts_are_kept():
+    result = _lint_imports(ROOT)
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert "2 kept, 0 broken" in result.stdout
+
+
+def test_a_client_importing_the_service_breaks_a_contract(tmp_path):
+    shutil.copytree(ROOT / "ctanb", tmp_path / "ctanb", ignore=shutil.ignore_patterns("static"))
+    planted = tmp_path / "ctanb" / "jobs" / "planted.py"
+    planted.write_text("from ctanb.services import obscore  # noqa: F401\n")
+    core = tmp_path / "ctanb" / "simulate" / "planted.py"
+    core.write_text("import ctanb.widgets.table  # noqa: F401\n")
+    result = _lint_imports(tmp_path)
+    assert result.returncode == 1, result.stdout + result.stderr
+    assert "0 kept, 2 broken" in result.stdout
+    assert "ctanb.jobs.planted -> ctanb.services.obscore" in result.stdout
+    assert "ctanb.simulate.planted -> ctanb.widgets.table" in result.stdout
