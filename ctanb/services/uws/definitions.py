@@ -196,7 +196,7 @@ def _significance() -> JobType:
                 ("none", "aeff-default", "aeff-max", "edisp-bias", "aeff-max,edisp-bias"),
             ),
         ),
-        "ctanb.analysis.significance_job:run_significance",
+        "ctanb.services.uws.work:run_significance",
     )
 
 

@@ -13,10 +13,11 @@ from pathlib import Path
 from typing import Any
 
 import astropy.units as u
+from astropy.coordinates import SkyCoord
 
 from ctanb.analysis.events import RunFile
 
-__all__ = ["run_copy", "run_countmap", "run_lightcurve", "run_spectrum"]
+__all__ = ["run_copy", "run_countmap", "run_lightcurve", "run_significance", "run_spectrum"]
 
 Result = tuple[str, str, str]
 PROVENANCE_FILES = (
@@ -61,6 +62,36 @@ def run_lightcurve(
 ) -> list[Result]:
     """Make an ON/OFF light curve (a LightCurveSpec); results ``lightcurve`` and provenance."""
     return _write(params["spec"].run(_runs(files)), workdir, "lightcurve.fits")
+
+
+def run_significance(
+    files: list[dict[str, Any]], params: dict[str, Any], workdir: Path
+) -> list[Result]:
+    """Make excess and significance maps; results ``significance`` (FITS) and provenance."""
+    # gammapy is imported by the analysis only when such a job runs
+    from ctanb.analysis.significance import make_significance_map
+
+    skydir = None
+    if params.get("ra") is not None and params.get("dec") is not None:
+        skydir = SkyCoord(
+            u.Quantity(params["ra"], u.deg), u.Quantity(params["dec"], u.deg), frame=params["frame"]
+        )
+    methods = params.get("safe_mask") or "none"
+    product = make_significance_map(
+        _runs(files),
+        skydir=skydir,
+        frame=params["frame"],
+        width=u.Quantity(params["width"], u.deg),
+        binsz=u.Quantity(params["binsz"], u.deg),
+        energy_range=(u.Quantity(params["e_min"], u.TeV), u.Quantity(params["e_max"], u.TeV)),
+        r_in=u.Quantity(params["r_in"], u.deg),
+        ring_width=u.Quantity(params["ring_width"], u.deg),
+        correlation_radius=u.Quantity(params["correlation_radius"], u.deg),
+        offset_max=u.Quantity(params["offset_max"], u.deg),
+        exclusion=None if params["exclusion"] == "none" else "catalogs",
+        safe_mask=None if methods == "none" else methods.split(","),
+    )
+    return _write(product, workdir, "significance.fits")
 
 
 def run_copy(files: list[dict[str, Any]], params: dict[str, Any], workdir: Path) -> list[Result]:
