@@ -9,6 +9,7 @@ processes (``ctanb serve --workers 2``) answers the same requests and shares the
 from __future__ import annotations
 
 import asyncio
+import concurrent.futures
 import importlib.util
 import sys
 from pathlib import Path
@@ -60,8 +61,15 @@ def _check(level, endpoints) -> None:
     assert level.requests >= level.users * len(endpoints)  # a whole workflow each, at least
 
 
+def _run(coroutine):
+    """``asyncio.run`` in a thread of its own: the session's playwright (browser and hub
+    tests, run earlier) keeps an event loop running in the main thread."""
+    with concurrent.futures.ThreadPoolExecutor(1) as pool:
+        return pool.submit(asyncio.run, coroutine).result()
+
+
 def test_five_users_run_the_workflow_without_error(bench, archive_url, tokens):
-    level = asyncio.run(
+    level = _run(
         bench.run_level(archive_url, [tokens["alice"], tokens["bob"]], RUNS, users=5, seconds=4)
     )
     _check(level, bench.ENDPOINTS)
@@ -79,7 +87,7 @@ def test_several_service_processes_share_the_jobs(bench, store, ctanb_settings, 
     service = ServiceProcess(settings, workers=2).start(timeout=120)
     try:
         steps = ("cone", "obscore", "download")  # jobs below: each process has its own dask
-        level = asyncio.run(
+        level = _run(
             bench.run_level(
                 service.url, [tokens["alice"]], RUNS, users=4, seconds=3, workers=2, steps=steps
             )
