@@ -7,7 +7,7 @@ same outputs (a dense 500 x 500 x 20 CAR cube, identical counts, checked):
 (b) one stacked cube of ``--runs`` synthetic runs of ``--events-per-run`` events
     (``ctanb simulate``).
 
-Both tools apply each run's GTIs (ctanb does by default). As /work/shared/RECIPES.md §5 says:
+Both tools apply each run's GTIs (ctanb does by default). As ../shared/RECIPES.md §5 says:
 
 - gammapy warm: events read once (``get_observations(required_irf=[])``, GTI applied,
   kept in memory); timed: ``Map.from_geom(geom); m.fill_events(events)`` per cube.

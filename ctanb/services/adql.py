@@ -13,7 +13,7 @@ from queryparser.postgresql import PostgreSQLQueryProcessor
 from ctanb.errors import UsageError
 from ctanb.services.tap_schema import PUBLISHED_TABLES
 
-__all__ = ["PUBLISHED_NAMES", "ADQLError", "translate"]
+__all__ = ["PUBLISHED_NAMES", "ADQLError", "Translation", "check_size", "translate"]
 
 PUBLISHED_NAMES = frozenset(name for _, name, _ in PUBLISHED_TABLES)
 _UNQUALIFIED = {name.split(".", 1)[1]: name for name in PUBLISHED_NAMES}

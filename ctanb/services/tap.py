@@ -75,8 +75,7 @@ def run_query(
             translation.sql, groups, timeout_ms=timeout_ms, max_rows=limit + 1
         )
         names = [c.name for c in columns]
-        with store.connection() as conn:
-            types = _type_names(conn, [c.type_code for c in columns])
+        types = _type_names(store, [c.type_code for c in columns])
     except psycopg.errors.QueryCanceled as exc:
         raise QueryError(
             "query cancelled: it ran longer than the statement timeout; add constraints "
@@ -98,13 +97,15 @@ def _translate(adql: str) -> Translation:
 _TYPE_CACHE: dict[int, str] = {}
 
 
-def _type_names(conn: psycopg.Connection, oids: list[int]) -> list[str]:
+def _type_names(store: Store, oids: list[int]) -> list[str]:
+    """PostgreSQL type names of result columns (the store is asked only for new ones)."""
     missing = [oid for oid in set(oids) if oid not in _TYPE_CACHE]
     if missing:
-        for oid, name in conn.execute(
-            "SELECT oid::int, typname FROM pg_type WHERE oid = ANY(%s)", (missing,)
-        ):
-            _TYPE_CACHE[oid] = name
+        with store.connection() as conn:
+            for oid, name in conn.execute(
+                "SELECT oid::int, typname FROM pg_type WHERE oid = ANY(%s)", (missing,)
+            ):
+                _TYPE_CACHE[oid] = name
     return [_TYPE_CACHE.get(oid, "text") for oid in oids]
 
 
