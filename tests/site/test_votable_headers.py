@@ -67,7 +67,7 @@ def test_every_database_type_written_as_before(store):
     with store.reader() as cur:
         cur.execute(sql)
         names = [d.name for d in cur.description]
-        types = _type_names(cur.connection, [d.type_code for d in cur.description])
+        types = _type_names(store, [d.type_code for d in cur.description])
         rows = cur.fetchall()
     result = results.QueryResult(names, types, rows)
     assert {"bool", "int4", "float8", "numeric", "spoint", "text"} <= set(types)
