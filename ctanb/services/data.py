@@ -5,7 +5,6 @@ from __future__ import annotations
 import re
 from pathlib import Path
 from typing import Annotated
-from xml.sax.saxutils import escape
 
 from fastapi import APIRouter, Depends, HTTPException, Request
 from fastapi.responses import FileResponse, Response
@@ -13,6 +12,7 @@ from starlette.concurrency import run_in_threadpool
 
 from ctanb.services import jobtoken
 from ctanb.services.auth import Identity, bearer_token, get_identity
+from ctanb.services.datalink import MEDIA_TYPE, Link, links_document
 from ctanb.services.publish import progenitor_links
 from ctanb.services.store import Store
 
@@ -132,32 +132,25 @@ async def datalink(
     if _NAME.fullmatch(collection) and _NAME.fullmatch(obs_id):
         row = await run_in_threadpool(_datalink_row, store, collection, obs_id, identity.groups)
     base = str(request.base_url).rstrip("/")
-    rows = ""
     if row:
-        url = f"{base}/data/{row[0]}/{row[1]}"
-        rows = (
-            f"<TR><TD>{escape(did)}</TD><TD>{escape(url)}</TD><TD></TD><TD>#this</TD>"
-            f"<TD>application/fits</TD><TD>{row[2] * 1024}</TD>"
-            f"<TD>{escape(row[3])}</TD></TR>"
-        )
+        links = [
+            Link(
+                id=did,
+                semantics="#this",
+                access_url=f"{base}/data/{row[0]}/{row[1]}",
+                description=row[3],
+                content_type="application/fits",
+                content_length=row[2] * 1024,
+            )
+        ]
         # a published DL4 product also links to the runs it was made from
-        rows += await run_in_threadpool(progenitor_links, store, did, identity.groups, base)
+        links += await run_in_threadpool(progenitor_links, store, did, identity.groups, base)
     else:
-        rows = (
-            f"<TR><TD>{escape(did)}</TD><TD></TD><TD></TD><TD>#this</TD><TD></TD><TD></TD>"
-            "<TD>NotFoundFault: no such dataset that you may read</TD></TR>"
-        )
-    body = (
-        '<?xml version="1.0" encoding="UTF-8"?>\n'
-        '<VOTABLE xmlns="http://www.ivoa.net/xml/VOTable/v1.3" version="1.3">'
-        '<RESOURCE type="results"><TABLE>'
-        '<FIELD name="ID" datatype="char" arraysize="*" ucd="meta.id;meta.main"/>'
-        '<FIELD name="access_url" datatype="char" arraysize="*" ucd="meta.ref.url"/>'
-        '<FIELD name="service_def" datatype="char" arraysize="*" ucd="meta.ref"/>'
-        '<FIELD name="semantics" datatype="char" arraysize="*" ucd="meta.code"/>'
-        '<FIELD name="content_type" datatype="char" arraysize="*" ucd="meta.code.mime"/>'
-        '<FIELD name="content_length" datatype="long" unit="byte" ucd="phys.size;meta.file"/>'
-        '<FIELD name="description" datatype="char" arraysize="*" ucd="meta.note"/>'
-        f"<DATA><TABLEDATA>{rows}</TABLEDATA></DATA></TABLE></RESOURCE></VOTABLE>\n"
-    )
-    return Response(body, media_type="application/x-votable+xml;content=datalink")
+        links = [
+            Link(
+                id=did,
+                semantics="#this",
+                description="NotFoundFault: no such dataset that you may read",
+            )
+        ]
+    return Response(links_document(links), media_type=MEDIA_TYPE)

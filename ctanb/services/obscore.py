@@ -2,77 +2,27 @@
 
 The columns themselves (names, units, UCDs, descriptions) are defined once in
 :mod:`ctanb.obscore`, which clients import too; this module adds what only the database
-needs: the SQL type of each column, the base table with its private columns, the indexes
-and the published views. ``COLUMNS`` and ``COLUMN_BY_NAME`` here are those columns with
-their SQL types.
+needs, keyed on those columns: the SQL type of each column (:data:`SQL_TYPES`), the base
+table with its private columns, the indexes and the published views. ``Column``,
+``COLUMNS`` and ``COLUMN_BY_NAME`` here are the model's, re-exported.
 """
 
 from __future__ import annotations
 
-import dataclasses
-from dataclasses import dataclass
-
-from ctanb import obscore as model
-from ctanb.obscore import TABLE, VIEW
+from ctanb.obscore import COLUMN_BY_NAME, COLUMNS, TABLE, VIEW, Column
 
 __all__ = [
     "BASE_TABLE",
     "COLUMNS",
     "COLUMN_BY_NAME",
+    "NOT_NULL",
+    "SQL_TYPES",
     "TABLE",
     "VIEW",
     "Column",
     "create_table_sql",
+    "sql_type",
 ]
-
-
-@dataclass(frozen=True)
-class Column:
-    """A column of a published SQL table: ObsCore-style metadata plus its PostgreSQL type.
-
-    Parameters
-    ----------
-    name : str
-        Column name.
-    sql : str
-        PostgreSQL type.
-    datatype : str
-        VOTable/TAP datatype (``char``, ``int``, ``long``, ``double``, ``timestamp`` ...).
-    unit, ucd, utype, description : str
-        Metadata published in TAP_SCHEMA and in result VOTables.
-    source : str
-        Where ingestion takes the value from (documentation).
-    group : str
-        ``mandatory``, ``optional`` (ObsCore 1.1 optional) or ``cta`` (CTA extension).
-    indexed : bool
-        Whether a B-tree index is built (GiST for ``s_region``).
-    """
-
-    name: str
-    sql: str
-    datatype: str
-    unit: str = ""
-    ucd: str = ""
-    utype: str = ""
-    description: str = ""
-    source: str = ""
-    group: str = "mandatory"
-    indexed: bool = False
-    xtype: str = ""
-
-    @property
-    def arraysize(self) -> str | None:
-        """VOTable arraysize: ``*`` for strings."""
-        return "*" if self.datatype == "char" else None
-
-    @classmethod
-    def from_model(cls, column: model.Column) -> Column:
-        """The SQL column of an ObsCore model column (its type from datatype and xtype)."""
-        sql = _SQL_BY_XTYPE.get(column.xtype) or _SQL_BY_DATATYPE[column.datatype]
-        if column.name in NOT_NULL:
-            sql += " NOT NULL"
-        return cls(sql=sql, **dataclasses.asdict(column))
-
 
 _SQL_BY_DATATYPE = {
     "char": "text",
@@ -87,8 +37,23 @@ NOT_NULL = frozenset(
     {"dataproduct_type", "calib_level", "obs_collection", "obs_id", "obs_publisher_did"}
 )
 
-COLUMNS: tuple[Column, ...] = tuple(Column.from_model(c) for c in model.COLUMNS)
-COLUMN_BY_NAME = {column.name: column for column in COLUMNS}
+
+def sql_type(column: Column) -> str:
+    """The PostgreSQL type of a column, from its VOTable datatype and xtype.
+
+    Examples
+    --------
+    >>> from ctanb.obscore import COLUMN_BY_NAME
+    >>> sql_type(COLUMN_BY_NAME["s_region"]), sql_type(COLUMN_BY_NAME["t_min"])
+    ('scircle', 'double precision')
+    """
+    return _SQL_BY_XTYPE.get(column.xtype) or _SQL_BY_DATATYPE[column.datatype]
+
+
+#: Column name -> its SQL type in ``archive.observation`` (``NOT NULL`` for identifiers).
+SQL_TYPES: dict[str, str] = {
+    c.name: sql_type(c) + (" NOT NULL" if c.name in NOT_NULL else "") for c in COLUMNS
+}
 
 
 BASE_TABLE = "archive.observation"
@@ -103,7 +68,7 @@ def create_table_sql() -> str:
     of the published columns that run with the caller's rights (``security_invoker``), so
     the row-level security policy of the table applies to every query through them.
     """
-    lines = ",\n    ".join(f"{c.name} {c.sql}" for c in COLUMNS)
+    lines = ",\n    ".join(f"{c.name} {SQL_TYPES[c.name]}" for c in COLUMNS)
     statements = [
         "CREATE SCHEMA IF NOT EXISTS archive",
         "CREATE SCHEMA IF NOT EXISTS ivoa",
@@ -117,7 +82,7 @@ def create_table_sql() -> str:
     for c in COLUMNS:
         if not c.indexed:
             continue
-        method = "gist" if c.sql.startswith("scircle") else "btree"
+        method = "gist" if sql_type(c) == "scircle" else "btree"
         statements.append(
             f"CREATE INDEX IF NOT EXISTS observation_{c.name}_idx "
             f"ON {BASE_TABLE} USING {method} ({c.name})"

@@ -17,12 +17,12 @@ product from outsiders. One entity (a run, the ctanb software agent) recorded by
 documents is one row of the view per identifier.
 
 ``record_document`` writes a W3C PROV document (as ``ctanb.prov`` builds them) into the
-tables.
+tables. The tables' columns are in :mod:`ctanb.services.provtap_tables`; how a document's
+records become rows, in :mod:`ctanb.services.provtap_records`.
 """
 
 from __future__ import annotations
 
-import dataclasses
 import uuid
 from collections.abc import Iterable
 from dataclasses import dataclass
@@ -31,173 +31,30 @@ from pathlib import Path
 from typing import Any
 
 import psycopg
-from prov.model import (
-    ProvActivity,
-    ProvAgent,
-    ProvAssociation,
-    ProvDocument,
-    ProvEntity,
-    ProvGeneration,
-    ProvUsage,
-)
+from prov.model import ProvDocument
 from psycopg import sql
 
-from ctanb.services import obscore
-from ctanb.services.obscore import Column
+from ctanb.prov.document import Provenance
+from ctanb.services.obscore import sql_type
+from ctanb.services.provtap_records import check_product_document, document_rows, naive_utc
+from ctanb.services.provtap_tables import COLUMNS, SCHEMA, SCHEMA_DESCRIPTION, TABLES
 
 __all__ = [
     "COLUMNS",
     "SCHEMA",
+    "SCHEMA_DESCRIPTION",
     "TABLES",
     "Rights",
     "check_product_document",
     "create_sql",
     "delete_records",
     "grant_reader",
+    "initialise",
+    "lineage_rows",
     "record_document",
     "record_job",
     "taken",
 ]
-
-SCHEMA = "provenance"
-_c = Column
-
-
-def _id(name: str, what: str, ucd: str = "meta.id") -> Column:
-    return _c(name, "text", "char", "", ucd, "", what)
-
-
-def _obscore(name: str, what: str) -> Column:
-    """An ObsCore column in a provenance table: the same UCD and utype, in every result."""
-    return dataclasses.replace(
-        obscore.COLUMN_BY_NAME[name], sql="text", description=what, group="cta", indexed=False
-    )
-
-
-_ID = _id("id", "Identifier (a qualified name, e.g. ctanb:product/...)", "meta.id;meta.main")
-_NAME = _c("name", "text", "char", "", "meta.title", "", "Short name")
-_COMMENT = _c("comment", "text", "char", "", "meta.note", "", "Description")
-_ROLE = _c("role", "text", "char", "", "meta.code", "", "Role of the relation")
-_ACTIVITY_ID = _id("activity_id", "Identifier of the activity")
-_ENTITY_ID = _id("entity_id", "Identifier of the entity")
-
-#: Published table -> columns (name, SQL type, metadata), in ProvTAP's order.
-COLUMNS: dict[str, tuple[Column, ...]] = {
-    "provenance.activity": (
-        _ID,
-        _NAME,
-        _c(
-            "start_time",
-            "timestamp",
-            "char",
-            "",
-            "time.start",
-            "",
-            "Start (UTC)",
-            xtype="timestamp",
-        ),
-        _c("end_time", "timestamp", "char", "", "time.end", "", "End (UTC)", xtype="timestamp"),
-        _COMMENT,
-        _c(
-            "entry_point",
-            "text",
-            "char",
-            "",
-            "meta.code",
-            "",
-            "module:function that ran",
-            group="cta",
-        ),
-    ),
-    "provenance.entity": (
-        _ID,
-        _NAME,
-        _c("location", "text", "char", "", "meta.ref.url", "", "Path or URL of the entity"),
-        _c(
-            "generated_at_time",
-            "timestamp",
-            "char",
-            "",
-            "time.creation",
-            "",
-            "When the entity was generated (UTC)",
-            xtype="timestamp",
-        ),
-        _COMMENT,
-        _c(
-            "entity_type",
-            "text",
-            "char",
-            "",
-            "meta.code.class",
-            "",
-            "Kind: events, irf:aeff, spectrum, countmap ...",
-            group="cta",
-        ),
-        _obscore("obs_id", "Observation (run) the entity is, if any"),
-        _obscore("obs_collection", "Collection of that run"),
-        _obscore("obs_publisher_did", "ObsCore identifier of a published product (ivoa.obscore)"),
-        _c(
-            "checksum",
-            "text",
-            "char",
-            "",
-            "meta.checksum",
-            "",
-            "sha256:<hex> of the data",
-            group="cta",
-        ),
-    ),
-    "provenance.used": (
-        _ACTIVITY_ID,
-        _ENTITY_ID,
-        _ROLE,
-    ),
-    "provenance.wasgeneratedby": (
-        _ENTITY_ID,
-        _ACTIVITY_ID,
-        _ROLE,
-    ),
-    "provenance.wasassociatedwith": (
-        _ACTIVITY_ID,
-        _id("agent_id", "Identifier of the agent"),
-        _ROLE,
-    ),
-    "provenance.agent": (
-        _ID,
-        _NAME,
-        _c("type", "text", "char", "", "meta.code.class", "", "prov:Person or prov:SoftwareAgent"),
-        _COMMENT,
-        _c(
-            "version",
-            "text",
-            "char",
-            "",
-            "meta.version",
-            "",
-            "Version of a software agent",
-            group="cta",
-        ),
-    ),
-    "provenance.parameter": (
-        _ID,
-        _ACTIVITY_ID,
-        _NAME,
-        _c("parameter_value", "text", "char", "", "meta.code", "", "Value, as text"),
-        _c("parameter_unit", "text", "char", "", "meta.unit", "", "Unit of the value"),
-    ),
-}
-
-TABLES: tuple[tuple[str, str, str], ...] = (
-    (SCHEMA, "provenance.activity", "ProvTAP activities: jobs and analyses that made products"),
-    (SCHEMA, "provenance.entity", "ProvTAP entities: runs, IRFs, queries and products"),
-    (SCHEMA, "provenance.used", "ProvTAP used: entities an activity read"),
-    (SCHEMA, "provenance.wasgeneratedby", "ProvTAP wasGeneratedBy: the activity of a product"),
-    (SCHEMA, "provenance.wasassociatedwith", "ProvTAP wasAssociatedWith: who and what ran it"),
-    (SCHEMA, "provenance.agent", "ProvTAP agents: people and software"),
-    (SCHEMA, "provenance.parameter", "ProvTAP parameters of activities"),
-)
-SCHEMA_DESCRIPTION = "IVOA ProvTAP: provenance of jobs and published products"
 
 # Tables whose rows have an identifier: the view shows one row per identifier.
 _KEYED = {"activity", "entity", "agent", "parameter"}
@@ -226,7 +83,7 @@ def create_sql() -> str:
     for table, columns in COLUMNS.items():
         base = _base(table)
         short = table.split(".", 1)[1]
-        lines = ",\n    ".join(f"{c.name} {c.sql}" for c in columns)
+        lines = ",\n    ".join(f"{c.name} {sql_type(c)}" for c in columns)
         statements += [
             f"CREATE TABLE IF NOT EXISTS {base} (\n    {lines},\n"
             "    record_id text NOT NULL,\n"
@@ -295,28 +152,6 @@ def initialise(conn: psycopg.Connection, role: str) -> None:
 
 
 # ------------------------------------------------------------------------------ recording
-def _text(value: Any) -> str | None:
-    if value is None:
-        return None
-    if isinstance(value, (list, tuple, set, frozenset)):
-        value = next(iter(value), None)
-        if value is None:
-            return None
-    return str(value)
-
-
-def _attribute(record: Any, name: str) -> str | None:
-    """First value of an attribute given by its local name (any namespace)."""
-    for key, value in record.attributes:
-        if key.localpart == name:
-            return _text(value)
-    return None
-
-
-def _iso(value: Any) -> datetime | None:
-    return value.replace(tzinfo=None) if isinstance(value, datetime) else None
-
-
 def record_document(
     conn: psycopg.Connection,
     doc: ProvDocument,
@@ -339,156 +174,27 @@ def record_document(
         ``location`` of a published product.
     """
     record_id = uuid.uuid4().hex
-    extra = {"record_id": record_id, **rights.__dict__}
-    extra["owner_groups"] = list(rights.owner_groups)
-    extra["release_date"] = _iso(rights.release_date)
-    rows: dict[str, list[dict[str, Any]]] = {table: [] for table in COLUMNS}
-    generated_at: dict[str, datetime | None] = {}
-    flat = doc.flattened()
-    for record in flat.get_records():
-        identifier = str(record.identifier) if record.identifier else None
-        if isinstance(record, ProvActivity):
-            rows["provenance.activity"].append(
-                {
-                    "id": identifier,
-                    "name": _attribute(record, "name") or _attribute(record, "label"),
-                    "start_time": _iso(record.get_startTime()),
-                    "end_time": _iso(record.get_endTime()),
-                    "comment": _attribute(record, "description"),
-                    "entry_point": _attribute(record, "entry_point"),
-                }
-            )
-        elif isinstance(record, ProvEntity):
-            kind = _attribute(record, "type")
-            if kind == "voprov:Parameter":
-                rows["provenance.parameter"].append(
-                    {
-                        "id": identifier,
-                        "activity_id": (identifier or "").rsplit("/parameter/", 1)[0],
-                        "name": _attribute(record, "name"),
-                        "parameter_value": _attribute(record, "value"),
-                        "parameter_unit": _attribute(record, "unit") or None,
-                    }
-                )
-                continue
-            obs_id = _attribute(record, "obs_id")
-            entity: dict[str, Any] = {
-                "id": identifier,
-                "name": _attribute(record, "label"),
-                "location": _attribute(record, "path"),
-                "generated_at_time": None,
-                "comment": _attribute(record, "adql"),
-                "entity_type": _attribute(record, "role") or _attribute(record, "kind") or kind,
-                "obs_id": obs_id if obs_id not in (None, "None", "") else None,
-                "obs_collection": _attribute(record, "collection") or None,
-                "obs_publisher_did": None,
-                "checksum": _attribute(record, "checksum"),
-            }
-            entity.update((annotate or {}).get(identifier or "", {}))
-            rows["provenance.entity"].append(entity)
-        elif isinstance(record, ProvAgent):
-            versions = [f"{k.localpart}={v}" for k, v in record.attributes if "version_" in str(k)]
-            rows["provenance.agent"].append(
-                {
-                    "id": identifier,
-                    "name": _attribute(record, "name"),
-                    "type": _attribute(record, "type"),
-                    "comment": " ".join(sorted(versions)) or None,
-                    "version": _attribute(record, f"version_{_attribute(record, 'name')}"),
-                }
-            )
-        elif isinstance(record, ProvUsage):
-            args = dict(record.formal_attributes)
-            rows["provenance.used"].append(
-                {
-                    "activity_id": _text(args.get(_qn("activity"))),
-                    "entity_id": _text(args.get(_qn("entity"))),
-                    "role": _attribute(record, "role"),
-                }
-            )
-        elif isinstance(record, ProvGeneration):
-            args = dict(record.formal_attributes)
-            rows["provenance.wasgeneratedby"].append(
-                {
-                    "entity_id": _text(args.get(_qn("entity"))),
-                    "activity_id": _text(args.get(_qn("activity"))),
-                    "role": _attribute(record, "role"),
-                }
-            )
-            generated_at[_text(args.get(_qn("entity"))) or ""] = _iso(args.get(_qn("time")))
-        elif isinstance(record, ProvAssociation):
-            args = dict(record.formal_attributes)
-            rows["provenance.wasassociatedwith"].append(
-                {
-                    "activity_id": _text(args.get(_qn("activity"))),
-                    "agent_id": _text(args.get(_qn("agent"))),
-                    "role": _attribute(record, "role"),
-                }
-            )
-    for row in rows["provenance.entity"]:
-        row["generated_at_time"] = generated_at.get(row["id"] or "")
-    for table, table_rows in rows.items():
+    extra = {
+        "record_id": record_id,
+        "data_rights": rights.data_rights,
+        "owner_groups": list(rights.owner_groups),
+        "release_date": naive_utc(rights.release_date),
+    }
+    for table, table_rows in document_rows(doc, annotate).items():
         if not table_rows:
             continue
-        columns = [c.name for c in COLUMNS[table]] + list(extra)
+        own = [c.name for c in COLUMNS[table]]
+        columns = own + list(extra)
         statement = sql.SQL("INSERT INTO {} ({}) VALUES ({})").format(
             sql.SQL(_base(table)),
             sql.SQL(", ").join(sql.Identifier(c) for c in columns),
             sql.SQL(", ").join(sql.Placeholder() for _ in columns),
         )
         with conn.cursor() as cur:
-            own = columns[: -len(extra)]
             cur.executemany(
                 statement, [[row.get(c) for c in own] + list(extra.values()) for row in table_rows]
             )
     return record_id
-
-
-def check_product_document(doc: ProvDocument) -> tuple[str, str]:
-    """Check that a document describes one product made by one activity; return their ids.
-
-    A published document is the user's to write, so it may only speak of its own product
-    and activity: every stored relation (used, wasGeneratedBy, wasAssociatedWith) must be of
-    that activity, wasGeneratedBy only of that product, and parameters must be the
-    activity's. Other products' and activities' lineage cannot be written through it.
-
-    Raises
-    ------
-    ValueError
-        Saying which rule the document breaks.
-    """
-    flat = doc.flattened()
-    records = list(flat.get_records())
-    products = [
-        str(r.identifier)
-        for r in records
-        if isinstance(r, ProvEntity) and str(r.identifier).startswith("ctanb:product/")
-    ]
-    activities = [str(r.identifier) for r in records if isinstance(r, ProvActivity)]
-    if len(products) != 1 or len(activities) != 1:
-        raise ValueError(
-            "the provenance must describe exactly one product (ctanb:product/...) and the one "
-            f"activity that made it; found {len(products)} products, {len(activities)} activities"
-        )
-    product, activity = products[0], activities[0]
-    for record in records:
-        args = {k.localpart: _text(v) for k, v in record.formal_attributes if v is not None}
-        if isinstance(record, (ProvUsage, ProvAssociation)) and args.get("activity") != activity:
-            raise ValueError(f"the provenance relates another activity: {args.get('activity')}")
-        if isinstance(record, ProvGeneration) and (
-            args.get("activity") != activity or args.get("entity") != product
-        ):
-            raise ValueError(
-                "the provenance says another entity was generated: "
-                f"{args.get('entity')} by {args.get('activity')}"
-            )
-        if (
-            isinstance(record, ProvEntity)
-            and _attribute(record, "type") == "voprov:Parameter"
-            and not str(record.identifier).startswith(f"{activity}/parameter/")
-        ):
-            raise ValueError(f"a parameter of another activity: {record.identifier}")
-    return product, activity
 
 
 def taken(
@@ -520,8 +226,6 @@ def record_job(store: Any, job_id: str, workdir: Path, groups: Iterable[str]) ->
     of a user in no group is recorded but shown to nobody). Returns the record id, or None
     for a job without provenance (a TAP query).
     """
-    from ctanb.prov.document import Provenance
-
     path = workdir / "provenance.json"
     if not path.exists():
         return None
@@ -548,21 +252,8 @@ def delete_records(conn: psycopg.Connection, record_ids: list[str]) -> None:
         )
 
 
-def _qn(name: str) -> Any:
-    """The qualified name of a formal attribute of a relation (prov:activity, prov:entity ...)."""
-    from prov.constants import PROV
-
-    return PROV[name]
-
-
-def lineage_rows(
-    cur: psycopg.Cursor, entity_id: str, depth: int
-) -> dict[str, list[tuple[Any, ...]]]:
-    """Rows of the lineage of ``entity_id``, ``depth`` generations back, as the cursor may see.
-
-    Returns the visible rows by table, selected through the published views (so with the
-    caller's rights when ``cur`` runs as the read-only role).
-    """
+def _lineage_ids(cur: psycopg.Cursor, entity_id: str, depth: int) -> tuple[set[str], set[str]]:
+    """The entities and activities of a lineage, ``depth`` generations back."""
     entities: set[str] = {entity_id}
     activities: set[str] = set()
     frontier = {entity_id}
@@ -581,25 +272,38 @@ def lineage_rows(
         ).fetchall()
         frontier = {e for (e,) in used} - entities
         entities |= frontier
-    result: dict[str, list[tuple[Any, ...]]] = {}
-    ids = list(entities)
-    acts = list(activities)
-    queries = {
-        "provenance.entity": ("id", ids),
-        "provenance.activity": ("id", acts),
-        "provenance.used": ("activity_id", acts),
-        "provenance.wasgeneratedby": ("activity_id", acts),
-        "provenance.wasassociatedwith": ("activity_id", acts),
-        "provenance.parameter": ("activity_id", acts),
-    }
-    for table, (key, values) in queries.items():
-        names = ", ".join(c.name for c in COLUMNS[table])
-        result[table] = cur.execute(
-            f"SELECT {names} FROM {table} WHERE {key} = ANY(%s)", (values,)
-        ).fetchall()
-    agents = list({row[1] for row in result["provenance.wasassociatedwith"]})
-    names = ", ".join(c.name for c in COLUMNS["provenance.agent"])
-    result["provenance.agent"] = cur.execute(
-        f"SELECT {names} FROM provenance.agent WHERE id = ANY(%s)", (agents,)
+    return entities, activities
+
+
+def _select(cur: psycopg.Cursor, table: str, key: str, values: Iterable[str]) -> list[Any]:
+    names = ", ".join(c.name for c in COLUMNS[table])
+    return cur.execute(
+        f"SELECT {names} FROM {table} WHERE {key} = ANY(%s)", (list(values),)
     ).fetchall()
+
+
+#: Table of a lineage -> the column its rows are selected by (ids of entities, activities).
+_LINEAGE_KEYS = (
+    ("provenance.entity", "id", "entities"),
+    ("provenance.activity", "id", "activities"),
+    ("provenance.used", "activity_id", "activities"),
+    ("provenance.wasgeneratedby", "activity_id", "activities"),
+    ("provenance.wasassociatedwith", "activity_id", "activities"),
+    ("provenance.parameter", "activity_id", "activities"),
+)
+
+
+def lineage_rows(
+    cur: psycopg.Cursor, entity_id: str, depth: int
+) -> dict[str, list[tuple[Any, ...]]]:
+    """Rows of the lineage of ``entity_id``, ``depth`` generations back, as the cursor may see.
+
+    Returns the visible rows by table, selected through the published views (so with the
+    caller's rights when ``cur`` runs as the read-only role).
+    """
+    entities, activities = _lineage_ids(cur, entity_id, depth)
+    ids = {"entities": entities, "activities": activities}
+    result = {table: _select(cur, table, key, ids[of]) for table, key, of in _LINEAGE_KEYS}
+    agents = {row[1] for row in result["provenance.wasassociatedwith"]}
+    result["provenance.agent"] = _select(cur, "provenance.agent", "id", agents)
     return result

@@ -35,6 +35,7 @@ from starlette.datastructures import UploadFile
 
 from ctanb.services import provtap
 from ctanb.services.auth import Identity, get_identity
+from ctanb.services.datalink import Link
 from ctanb.services.store import Store
 
 __all__ = ["COLLECTION", "MAX_PRODUCT_BYTES", "router"]
@@ -417,16 +418,14 @@ async def publish(
     return JSONResponse(result, status_code=201)
 
 
-def progenitor_links(store: Store, did: str, groups: frozenset[str], base: str) -> str:
-    """DataLink rows (``#progenitor``) to the runs a published product was made from.
+def progenitor_links(store: Store, did: str, groups: frozenset[str], base: str) -> list[Link]:
+    """DataLink links (``#progenitor``) to the runs a published product was made from.
 
     Read through ProvTAP and ObsCore as the caller: only runs (and a product) the caller
     may see are listed; for anything else, nothing.
     """
-    from xml.sax.saxutils import escape
-
     if not did.startswith(f"ivo://ctanb/{COLLECTION}?"):
-        return ""
+        return []
     with store.reader(groups) as cur:
         rows = cur.execute(
             "SELECT DISTINCT o.obs_collection, o.obs_id, o.access_estsize "
@@ -439,12 +438,17 @@ def progenitor_links(store: Store, did: str, groups: frozenset[str], base: str) 
             "ORDER BY o.obs_id",
             (did,),
         ).fetchall()
-    return "".join(
-        f"<TR><TD>{escape(did)}</TD><TD>{escape(f'{base}/data/{collection}/{obs_id}')}</TD>"
-        f"<TD></TD><TD>#progenitor</TD><TD>application/fits</TD><TD>{(size or 0) * 1024}</TD>"
-        f"<TD>DL3 event list of run {escape(str(obs_id))}, used to make this product</TD></TR>"
+    return [
+        Link(
+            id=did,
+            semantics="#progenitor",
+            access_url=f"{base}/data/{collection}/{obs_id}",
+            description=f"DL3 event list of run {obs_id}, used to make this product",
+            content_type="application/fits",
+            content_length=(size or 0) * 1024,
+        )
         for collection, obs_id, size in rows
-    )
+    ]
 
 
 def withdraw_product(store: Store, obs_id: str, identity: Identity) -> None:

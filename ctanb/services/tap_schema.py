@@ -4,10 +4,17 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from ctanb.obscore import PRINCIPAL_COLUMNS
+from ctanb.obscore import PRINCIPAL_COLUMNS, Column
 from ctanb.services import obscore, provtap
 
-__all__ = ["PUBLISHED_TABLES", "TAP_SCHEMA_COLUMNS", "create_sql"]
+__all__ = [
+    "DESCRIBED_COLUMNS",
+    "FOREIGN_KEYS",
+    "PUBLISHED_TABLES",
+    "SCHEMAS",
+    "TAP_SCHEMA_COLUMNS",
+    "create_sql",
+]
 
 #: (schema, table, description) of every table a query may name.
 PUBLISHED_TABLES: tuple[tuple[str, str, str], ...] = (
@@ -28,51 +35,70 @@ SCHEMAS = (
     (provtap.SCHEMA, provtap.SCHEMA_DESCRIPTION),
 )
 
-_c = ("char", "*")
-#: TAP_SCHEMA's own columns: table -> [(name, datatype, arraysize, description)]
-TAP_SCHEMA_COLUMNS: dict[str, list[tuple[str, str, str | None, str]]] = {
-    "tap_schema.schemas": [
-        ("schema_name", *_c, "schema name"),
-        ("utype", *_c, "utype"),
-        ("description", *_c, "description"),
-        ("schema_index", "int", None, "order of display"),
-    ],
-    "tap_schema.tables": [
-        ("schema_name", *_c, "schema the table belongs to"),
-        ("table_name", *_c, "fully qualified table name"),
-        ("table_type", *_c, "table or view"),
-        ("utype", *_c, "utype"),
-        ("description", *_c, "description"),
-        ("table_index", "int", None, "order of display"),
-    ],
-    "tap_schema.columns": [
-        ("table_name", *_c, "fully qualified table name"),
-        ("column_name", *_c, "column name"),
-        ("datatype", *_c, "ADQL datatype"),
-        ("arraysize", *_c, "array size"),
-        ("xtype", *_c, "extended type"),
-        ('"size"', "int", None, "deprecated size (delimited: SIZE is an ADQL reserved word)"),
-        ("description", *_c, "description"),
-        ("utype", *_c, "utype"),
-        ("unit", *_c, "unit"),
-        ("ucd", *_c, "UCD"),
-        ("indexed", "int", None, "1 if indexed"),
-        ("principal", "int", None, "1 if principal"),
-        ("std", "int", None, "1 if standard"),
-        ("column_index", "int", None, "order of display"),
-    ],
-    "tap_schema.keys": [
-        ("key_id", *_c, "key identifier"),
-        ("from_table", *_c, "table with the foreign key"),
-        ("target_table", *_c, "table with the primary key"),
-        ("description", *_c, "description"),
-        ("utype", *_c, "utype"),
-    ],
-    "tap_schema.key_columns": [
-        ("key_id", *_c, "key identifier"),
-        ("from_column", *_c, "key column in from_table"),
-        ("target_column", *_c, "key column in target_table"),
-    ],
+
+def _column(name: str, description: str, datatype: str = "char") -> Column:
+    """A column of a TAP_SCHEMA table (TAP 1.1 section 4), in the ObsCore column shape."""
+    return Column(name=name, group="mandatory", datatype=datatype, description=description)
+
+
+_SCHEMA_NAME = _column("schema_name", "schema name")
+_TABLE_NAME = _column("table_name", "fully qualified table name")
+_UTYPE = _column("utype", "utype")
+_DESCRIPTION = _column("description", "description")
+_KEY_ID = _column("key_id", "key identifier")
+
+#: TAP_SCHEMA's own columns by table, in their order.
+TAP_SCHEMA_COLUMNS: dict[str, tuple[Column, ...]] = {
+    "tap_schema.schemas": (
+        _SCHEMA_NAME,
+        _UTYPE,
+        _DESCRIPTION,
+        _column("schema_index", "order of display", "int"),
+    ),
+    "tap_schema.tables": (
+        _column("schema_name", "schema the table belongs to"),
+        _TABLE_NAME,
+        _column("table_type", "table or view"),
+        _UTYPE,
+        _DESCRIPTION,
+        _column("table_index", "order of display", "int"),
+    ),
+    "tap_schema.columns": (
+        _TABLE_NAME,
+        _column("column_name", "column name"),
+        _column("datatype", "ADQL datatype"),
+        _column("arraysize", "array size"),
+        _column("xtype", "extended type"),
+        _column('"size"', "deprecated size (delimited: SIZE is an ADQL reserved word)", "int"),
+        _DESCRIPTION,
+        _UTYPE,
+        _column("unit", "unit"),
+        _column("ucd", "UCD"),
+        _column("indexed", "1 if indexed", "int"),
+        _column("principal", "1 if principal", "int"),
+        _column("std", "1 if standard", "int"),
+        _column("column_index", "order of display", "int"),
+    ),
+    "tap_schema.keys": (
+        _KEY_ID,
+        _column("from_table", "table with the foreign key"),
+        _column("target_table", "table with the primary key"),
+        _DESCRIPTION,
+        _UTYPE,
+    ),
+    "tap_schema.key_columns": (
+        _KEY_ID,
+        _column("from_column", "key column in from_table"),
+        _column("target_column", "key column in target_table"),
+    ),
+}
+
+#: Every published table with described columns -> its columns.
+DESCRIBED_COLUMNS: dict[str, tuple[Column, ...]] = {
+    obscore.TABLE: obscore.COLUMNS,
+    obscore.VIEW: obscore.COLUMNS,
+    **provtap.COLUMNS,
+    **TAP_SCHEMA_COLUMNS,
 }
 
 #: TAP_SCHEMA's own foreign keys (TAP 1.1 section 4): id, from, target, columns, description
@@ -142,13 +168,32 @@ def _insert(table: str, rows: Sequence[tuple[object, ...]]) -> str:
     return f"INSERT INTO {table} VALUES\n{values}"
 
 
+def _column_row(table: str, index: int, c: Column) -> tuple[object, ...]:
+    """The ``tap_schema.columns`` row of a column (TAP_SCHEMA's own are all principal)."""
+    principal = c.name in PRINCIPAL or table in TAP_SCHEMA_COLUMNS
+    return (
+        table,
+        c.name,
+        c.datatype,
+        c.arraysize,
+        c.xtype or None,
+        None,
+        c.description,
+        c.utype or None,
+        c.unit or None,
+        c.ucd or None,
+        int(c.indexed),
+        int(principal),
+        int(c.group != "cta"),
+        index,
+    )
+
+
 def create_sql() -> str:
     """Return SQL that (re)creates and fills TAP_SCHEMA (TAP 1.1, section 4)."""
     ddl = ["CREATE SCHEMA IF NOT EXISTS tap_schema"]
     for table, declared in TAP_SCHEMA_COLUMNS.items():
-        cols = ", ".join(
-            f'"{name.strip(chr(34))}" {_SQL_TYPES[datatype]}' for name, datatype, _, _ in declared
-        )
+        cols = ", ".join(f'"{c.name.strip(chr(34))}" {_SQL_TYPES[c.datatype]}' for c in declared)
         ddl.append(f"DROP TABLE IF EXISTS {table} CASCADE")
         ddl.append(f"CREATE TABLE {table} ({cols})")
     schemas = [(name, None, text, i) for i, (name, text) in enumerate(SCHEMAS)]
@@ -156,33 +201,11 @@ def create_sql() -> str:
         (schema, name, "view" if schema != "tap_schema" else "table", None, text, i)
         for i, (schema, name, text) in enumerate(PUBLISHED_TABLES)
     ]
-    columns: list[tuple[object, ...]] = []
-    described = {obscore.TABLE: obscore.COLUMNS, obscore.VIEW: obscore.COLUMNS, **provtap.COLUMNS}
-    for table, table_described in described.items():
-        for i, c in enumerate(table_described):
-            columns.append(
-                (
-                    table,
-                    c.name,
-                    c.datatype,
-                    c.arraysize,
-                    c.xtype or None,
-                    None,
-                    c.description,
-                    c.utype or None,
-                    c.unit or None,
-                    c.ucd or None,
-                    int(c.indexed),
-                    int(c.name in PRINCIPAL),
-                    int(c.group != "cta"),
-                    i,
-                )
-            )
-    for table, table_columns in TAP_SCHEMA_COLUMNS.items():
-        for i, (name, datatype, arraysize, text) in enumerate(table_columns):
-            columns.append(
-                (table, name, datatype, arraysize, None, None, text, None, None, None, 0, 1, 1, i)
-            )
+    columns = [
+        _column_row(table, i, c)
+        for table, described in DESCRIBED_COLUMNS.items()
+        for i, c in enumerate(described)
+    ]
     keys = [(key, source, target, text, None) for key, source, target, _, _, text in FOREIGN_KEYS]
     key_columns = [(key, from_col, to_col) for key, _, _, from_col, to_col, _ in FOREIGN_KEYS]
     ddl += [

@@ -1,27 +1,52 @@
-"""VOSI documents of the TAP service: capabilities, availability, tables."""
+"""VOSI documents of the TAP service: capabilities, availability, tables; DALI examples.
+
+The VOSI documents are vo-models' typed models (pydantic-xml) written as XML: no
+hand-made markup, so escaping and namespaces are the library's. A few of its table
+models escape text before the XML writer escapes it again (``&amp;amp;``), quote column
+names that are ADQL words and know no ``extendedType``: the subclasses below keep the
+text as it is and add the attribute (VODataService 1.1).
+"""
 
 from __future__ import annotations
 
+import xml.etree.ElementTree as ET
 from datetime import UTC, datetime
-from xml.sax.saxutils import escape, quoteattr
+from typing import Any
 
-from ctanb.services import obscore, provtap
-from ctanb.services.tap_schema import (
-    FOREIGN_KEYS,
-    PUBLISHED_TABLES,
-    SCHEMAS,
-    TAP_SCHEMA_COLUMNS,
+from pydantic import AnyUrl, field_validator
+from pydantic_xml import BaseXmlModel, attr, element
+from vo_models.tapregext.models import (
+    DataLimit,
+    DataLimits,
+    DataModelType,
+    Language,
+    LanguageFeature,
+    LanguageFeatureList,
+    OutputFormat,
+    TableAccess,
+    TimeLimits,
+    Version,
 )
+from vo_models.vodataservice.models import (
+    DataType,
+    FKColumn,
+    ForeignKey,
+    ParamHTTP,
+    Table,
+    TableParam,
+    TableSchema,
+)
+from vo_models.voresource.models import AccessURL, Capability
+from vo_models.vosi.availability.models import Availability
+from vo_models.vosi.capabilities.models import VOSICapabilities
+from vo_models.vosi.tables.models import VOSITableSet
+
+from ctanb.obscore import Column
+from ctanb.services.tap_schema import DESCRIBED_COLUMNS, FOREIGN_KEYS, PUBLISHED_TABLES, SCHEMAS
 
 __all__ = ["EXAMPLES", "availability", "capabilities", "examples", "tableset"]
 
-_NS = (
-    'xmlns:vosi="http://www.ivoa.net/xml/VOSICapabilities/v1.0" '
-    'xmlns:vr="http://www.ivoa.net/xml/VOResource/v1.0" '
-    'xmlns:vs="http://www.ivoa.net/xml/VODataService/v1.1" '
-    'xmlns:tr="http://www.ivoa.net/xml/TAPRegExt/v1.0" '
-    'xmlns:xsi="http://www.w3.org/2001/XMLSchema-instance"'
-)
+_DECLARATION = '<?xml version="1.0" encoding="UTF-8"?>\n'
 
 _FORMATS = (
     ("application/x-votable+xml", ("votable", "votable/td")),
@@ -32,152 +57,163 @@ _FORMATS = (
 
 _GEOMETRY = ("POINT", "CIRCLE", "POLYGON", "BOX", "CONTAINS", "INTERSECTS", "DISTANCE", "AREA")
 
+#: VOSI and DALI capabilities beside TAP: (standardID, path under the TAP URL).
+_ENDPOINTS = (
+    ("ivo://ivoa.net/std/DALI#examples", "/examples"),
+    ("ivo://ivoa.net/std/VOSI#capabilities", "/capabilities"),
+    ("ivo://ivoa.net/std/VOSI#availability", "/availability"),
+    ("ivo://ivoa.net/std/VOSI#tables-1.1", "/tables"),
+)
 
-def _interface(url: str, role: str = 'role="std"') -> str:
-    return (
-        f'<interface xsi:type="vs:ParamHTTP" {role}>'
-        f'<accessURL use="full">{escape(url)}</accessURL></interface>'
+
+def _document(model: BaseXmlModel) -> str:
+    body = model.to_xml(skip_empty=True)
+    text = body.decode() if isinstance(body, bytes) else body
+    return _DECLARATION + text + "\n"
+
+
+def _interface(url: str, version: str | None = None) -> ParamHTTP:
+    return ParamHTTP(
+        role="std", version=version, access_url=[AccessURL(value=AnyUrl(url), use="full")]
+    )
+
+
+def _table_access(tap_url: str) -> TableAccess:
+    adql = Language(
+        name="ADQL",
+        version=[Version(value="2.0", ivo_id="ivo://ivoa.net/std/ADQL#v2.0")],
+        description="ADQL 2.0 translated to PostgreSQL with pg_sphere",
+        language_features=[
+            LanguageFeatureList(
+                type="ivo://ivoa.net/std/TAPRegExt#features-adqlgeo",
+                feature=[LanguageFeature(form=form) for form in _GEOMETRY],
+            )
+        ],
+    )
+    return TableAccess(
+        interface=[_interface(tap_url, "1.1")],
+        data_model=[
+            DataModelType(value="ObsCore-1.1", ivo_id="ivo://ivoa.net/std/ObsCore#core-1.1")
+        ],
+        language=[adql],
+        output_format=[OutputFormat(mime=mime, alias=list(aliases)) for mime, aliases in _FORMATS],
+        retention_period=TimeLimits(default=604800),
+        execution_duration=TimeLimits(default=600),
+        output_limit=DataLimits(
+            default=DataLimit(value=100000, unit="row"),
+            hard=DataLimit(value=1000000, unit="row"),
+        ),
     )
 
 
 def capabilities(tap_url: str) -> str:
     """Return the VOSI capabilities document of the TAP service at ``tap_url``."""
-    formats = "".join(
-        f"<outputFormat><mime>{escape(mime)}</mime>"
-        + "".join(f"<alias>{a}</alias>" for a in aliases)
-        + "</outputFormat>"
-        for mime, aliases in _FORMATS
-    )
-    geometry = "".join(f"<feature><form>{g}</form></feature>" for g in _GEOMETRY)
-    return (
-        '<?xml version="1.0" encoding="UTF-8"?>\n'
-        f"<vosi:capabilities {_NS}>"
-        '<capability standardID="ivo://ivoa.net/std/TAP" xsi:type="tr:TableAccess">'
-        + _interface(tap_url, 'role="std" version="1.1"')
-        + '<dataModel ivo-id="ivo://ivoa.net/std/ObsCore#core-1.1">ObsCore-1.1</dataModel>'
-        + '<language><name>ADQL</name><version ivo-id="ivo://ivoa.net/std/ADQL#v2.0">2.0'
-        "</version><description>ADQL 2.0 translated to PostgreSQL with pg_sphere"
-        "</description>"
-        '<languageFeatures type="ivo://ivoa.net/std/TAPRegExt#features-adqlgeo">'
-        + geometry
-        + "</languageFeatures></language>"
-        + formats
-        + "<retentionPeriod><default>604800</default></retentionPeriod>"
-        "<executionDuration><default>600</default></executionDuration>"
-        '<outputLimit><default unit="row">100000</default><hard unit="row">1000000</hard>'
-        "</outputLimit>"
-        "</capability>"
-        '<capability standardID="ivo://ivoa.net/std/DALI#examples">'
-        + _interface(tap_url + "/examples", 'role="std"')
-        + "</capability>"
-        '<capability standardID="ivo://ivoa.net/std/VOSI#capabilities">'
-        + _interface(tap_url + "/capabilities")
-        + "</capability>"
-        '<capability standardID="ivo://ivoa.net/std/VOSI#availability">'
-        + _interface(tap_url + "/availability")
-        + "</capability>"
-        '<capability standardID="ivo://ivoa.net/std/VOSI#tables-1.1">'
-        + _interface(tap_url + "/tables")
-        + "</capability>"
-        "</vosi:capabilities>\n"
-    )
+    others = [
+        Capability(standard_id=AnyUrl(standard), interface=[_interface(tap_url + path)])
+        for standard, path in _ENDPOINTS
+    ]
+    return _document(VOSICapabilities(capability=[_table_access(tap_url), *others]))
 
 
 def availability(available: bool, note: str) -> str:
     """Return the VOSI availability document."""
-    return (
-        '<?xml version="1.0" encoding="UTF-8"?>\n'
-        '<vosi:availability xmlns:vosi="http://www.ivoa.net/xml/VOSIAvailability/v1.0">'
-        f"<vosi:available>{'true' if available else 'false'}</vosi:available>"
-        f"<vosi:note>{escape(note)}</vosi:note>"
-        f"<vosi:note>checked {datetime.now(UTC).isoformat(timespec='seconds')}</vosi:note>"
-        "</vosi:availability>\n"
+    checked = f"checked {datetime.now(UTC).isoformat(timespec='seconds')}"
+    return _document(Availability(available=available, note=[note, checked]))
+
+
+# ------------------------------------------------------------------------------ tables
+class _DataType(DataType, tag="dataType"):
+    """A column's VOTable type, with VODataService 1.1's ``extendedType`` (the xtype)."""
+
+    extended_type: str | None = attr(name="extendedType", default=None)
+
+
+class _Column(TableParam, tag="column"):
+    """A column whose name and description are written as they are (escaped once)."""
+
+    datatype: _DataType | None = element(tag="dataType", default=None)
+
+    @field_validator("column_name")
+    def validate_colname(cls, value: str) -> str:  # noqa: N805 - overrides vo-models' quoting
+        return value
+
+    @field_validator("description")
+    def validate_description(cls, value: str) -> str:  # noqa: N805 - and its pre-escaping
+        return value
+
+
+# The list fields below are redeclared with the subclasses so that the XML writer writes
+# them as such (it writes an element as its declared type); mypy sees a narrower list.
+class _Table(Table, tag="table", ns="", nsmap={"": ""}, skip_empty=True):
+    column: list[_Column] | None = element(  # type: ignore[assignment]
+        tag="column", default_factory=list, ns=""
+    )
+
+    def __init__(self, **data: Any) -> None:
+        BaseXmlModel.__init__(self, **data)  # not Table's: it escapes text the writer escapes
+
+
+class _Schema(TableSchema, tag="schema", ns="", nsmap={"": ""}, skip_empty=True):
+    table: list[_Table] | None = element(  # type: ignore[assignment]
+        tag="table", default_factory=list
+    )
+
+    def __init__(self, **data: Any) -> None:
+        BaseXmlModel.__init__(self, **data)  # not TableSchema's, for the same reason
+
+
+class _TableSet(VOSITableSet, tag="tableset"):
+    tableset_schema: list[_Schema] = element(tag="schema")  # type: ignore[assignment]
+
+
+def _column(c: Column) -> _Column:
+    return _Column(
+        column_name=c.name,
+        description=c.description,
+        unit=c.unit or None,
+        ucd=c.ucd or None,
+        utype=c.utype or None,
+        datatype=_DataType(value=c.datatype, arraysize=c.arraysize, extended_type=c.xtype or None),
+        flag=["indexed"] if c.indexed else [],
     )
 
 
-def _column_xml(
-    name: str,
-    datatype: str,
-    arraysize: str | None,
-    description: str,
-    unit: str = "",
-    ucd: str = "",
-    utype: str = "",
-    xtype: str = "",
-    indexed: bool = False,
-) -> str:
-    size = f" arraysize={quoteattr(arraysize)}" if arraysize else ""
-    ext = f" extendedType={quoteattr(xtype)}" if xtype else ""
-    parts = [
-        f"<column><name>{escape(name)}</name>",
-        f"<description>{escape(description)}</description>",
+def _foreign_keys(table: str) -> list[ForeignKey]:
+    return [
+        ForeignKey(
+            target_table=target,
+            fk_column=[FKColumn(from_column=from_column, target_column=to_column)],
+            description=text,
+        )
+        for _, source, target, from_column, to_column, text in FOREIGN_KEYS
+        if source == table
     ]
-    if unit:
-        parts.append(f"<unit>{escape(unit)}</unit>")
-    if ucd:
-        parts.append(f"<ucd>{escape(ucd)}</ucd>")
-    if utype:
-        parts.append(f"<utype>{escape(utype)}</utype>")
-    parts.append(f'<dataType xsi:type="vs:VOTableType"{size}{ext}>{datatype}</dataType>')
-    if indexed:
-        parts.append("<flag>indexed</flag>")
-    parts.append("</column>")
-    return "".join(parts)
+
+
+def _table(schema: str, table: str, description: str) -> _Table:
+    return _Table(
+        table_type="view" if schema != "tap_schema" else "output",
+        table_name=table,
+        description=description,
+        column=[_column(c) for c in DESCRIBED_COLUMNS[table]],
+        foreign_key=_foreign_keys(table),
+    )
 
 
 def tableset() -> str:
     """Return the VOSI tableset of every published table."""
-    body = []
-    for schema, description in SCHEMAS:
-        body.append(
-            f"<schema><name>{schema}</name><description>{escape(description)}</description>"
+    schemas = [
+        _Schema(
+            schema_name=schema,
+            description=description,
+            table=[_table(*published) for published in PUBLISHED_TABLES if published[0] == schema],
         )
-        for table_schema, table, text in PUBLISHED_TABLES:
-            if table_schema != schema:
-                continue
-            body.append(
-                f'<table type="{"view" if schema != "tap_schema" else "output"}">'
-                f"<name>{table}</name><description>{escape(text)}</description>"
-            )
-            described = provtap.COLUMNS.get(table)
-            if table in (obscore.TABLE, obscore.VIEW) or described:
-                for c in described or obscore.COLUMNS:
-                    body.append(
-                        _column_xml(
-                            c.name,
-                            c.datatype,
-                            c.arraysize,
-                            c.description,
-                            c.unit,
-                            c.ucd,
-                            c.utype,
-                            c.xtype,
-                            c.indexed,
-                        )
-                    )
-            else:
-                for name, datatype, arraysize, text in TAP_SCHEMA_COLUMNS[table]:
-                    body.append(_column_xml(name, datatype, arraysize, text))
-            for _, source, target, from_column, to_column, text in FOREIGN_KEYS:
-                if source == table:
-                    body.append(
-                        f"<foreignKey><targetTable>{target}</targetTable><fkColumn>"
-                        f"<fromColumn>{from_column}</fromColumn>"
-                        f"<targetColumn>{to_column}</targetColumn></fkColumn>"
-                        f"<description>{escape(text)}</description></foreignKey>"
-                    )
-            body.append("</table>")
-        body.append("</schema>")
-    return (
-        '<?xml version="1.0" encoding="UTF-8"?>\n'
-        '<vosi:tableset xmlns:vosi="http://www.ivoa.net/xml/VOSITables/v1.0" '
-        'xmlns:vs="http://www.ivoa.net/xml/VODataService/v1.1" '
-        'xmlns:xsi="http://www.w3.org/2001/XMLSchema-instance">'
-        + "".join(body)
-        + "</vosi:tableset>\n"
-    )
+        for schema, description in SCHEMAS
+    ]
+    return _document(_TableSet(tableset_schema=schemas))
 
 
+# ------------------------------------------------------------------------------ examples
 #: (id, title, ADQL) of the DALI examples: the original prototype's use cases.
 EXAMPLES = (
     (
@@ -228,15 +264,12 @@ EXAMPLES = (
 
 def examples(tap_url: str) -> str:
     """Return the DALI examples document (XHTML with RDFa) of the prototype's use cases."""
-    items = "".join(
-        f'<div typeof="example" id="{key}" resource="#{key}">'
-        f'<h2 property="name">{escape(title)}</h2>'
-        f'<pre property="query">{escape(query)}</pre></div>'
-        for key, title, query in EXAMPLES
-    )
-    return (
-        '<?xml version="1.0" encoding="UTF-8"?>\n'
-        '<html xmlns="http://www.w3.org/1999/xhtml"><head><title>ctanb TAP examples</title>'
-        '</head><body vocab="http://www.ivoa.net/rdf/examples#">'
-        f"<h1>Examples for {escape(tap_url)}</h1>{items}</body></html>\n"
-    )
+    html = ET.Element("html", xmlns="http://www.w3.org/1999/xhtml")
+    ET.SubElement(ET.SubElement(html, "head"), "title").text = "ctanb TAP examples"
+    body = ET.SubElement(html, "body", vocab="http://www.ivoa.net/rdf/examples#")
+    ET.SubElement(body, "h1").text = f"Examples for {tap_url}"
+    for key, title, query in EXAMPLES:
+        item = ET.SubElement(body, "div", typeof="example", id=key, resource=f"#{key}")
+        ET.SubElement(item, "h2", property="name").text = title
+        ET.SubElement(item, "pre", property="query").text = query
+    return _DECLARATION + ET.tostring(html, encoding="unicode") + "\n"
