@@ -70,19 +70,24 @@ def bad_request(message: str, status: int = 400) -> HTTPException:
     return HTTPException(status, message)
 
 
-def _spectrum(hdulist: fits.HDUList) -> UploadedProduct:
-    table = Table.read(hdulist["SPECTRUM"])
-    energy = (float(np.min(table["e_min"])), float(np.max(table["e_max"])))
-    product = UploadedProduct("spectrum", "spectrum", energy=energy)
-    product.shape.update(em_xel=len(table), event_count=int(np.sum(table["n_on"])))
-    return product
+#: Table products: HDU -> (dataproduct_type, kind, columns of its range, ObsCore bins).
+_TABLE_PRODUCTS = {
+    "SPECTRUM": ("spectrum", "spectrum", ("e_min", "e_max"), "em_xel"),
+    "LIGHTCURVE": ("timeseries", "lightcurve", ("time_min", "time_max"), "t_xel"),
+}
 
 
-def _lightcurve(hdulist: fits.HDUList) -> UploadedProduct:
-    table = Table.read(hdulist["LIGHTCURVE"])
-    time = (float(np.min(table["time_min"])), float(np.max(table["time_max"])))
-    product = UploadedProduct("timeseries", "lightcurve", time=time)
-    product.shape.update(t_xel=len(table), event_count=int(np.sum(table["n_on"])))
+def _table_product(hdulist: fits.HDUList, hdu: str) -> UploadedProduct:
+    """A spectrum (its energy range, TeV) or a light curve (its time range, MJD)."""
+    dataproduct_type, kind, (low, high), bins = _TABLE_PRODUCTS[hdu]
+    table = Table.read(hdulist[hdu])
+    span = (float(np.min(table[low])), float(np.max(table[high])))
+    product = UploadedProduct(dataproduct_type, kind)
+    if hdu == "SPECTRUM":
+        product.energy = span
+    else:
+        product.time = span
+    product.shape.update({bins: len(table), "event_count": int(np.sum(table["n_on"]))})
     return product
 
 
@@ -118,10 +123,9 @@ def _describe(hdulist: fits.HDUList) -> UploadedProduct:
     """The product of an open file, by the HDU that holds it."""
     names = {hdu.name for hdu in hdulist}
     try:
-        if "SPECTRUM" in names:
-            return _spectrum(hdulist)
-        if "LIGHTCURVE" in names:
-            return _lightcurve(hdulist)
+        for hdu in _TABLE_PRODUCTS:  # a file holding both is a spectrum
+            if hdu in names:
+                return _table_product(hdulist, hdu)
         if names & set(MAP_HDUS):
             return _map(hdulist, names)
     except Exception as exc:
