@@ -7,13 +7,19 @@ from typing import Literal
 
 __all__ = ["Column", "Group"]
 
-#: ``mandatory`` and ``optional`` are ObsCore 1.1's; ``cta`` is the CTA extension.
+#: ``mandatory`` and ``optional`` are ObsCore 1.1's; ``cta`` is the CTA extension. The
+#: service's other tables (ProvTAP, TAP_SCHEMA) use the same shape: ``mandatory`` for a
+#: standard column (TAP_SCHEMA ``std`` 1), ``cta`` for an extension.
 Group = Literal["mandatory", "optional", "cta"]
 
 
 @dataclass(frozen=True, kw_only=True)
 class Column:
     """One ObsCore column, as TAP_SCHEMA, result VOTables, the search form and the docs see it.
+
+    The one column shape of the archive: the service's ProvTAP and TAP_SCHEMA tables are
+    described with it too, and the SQL side (types, indexes) is keyed on it
+    (:mod:`ctanb.services.obscore`).
 
     Parameters
     ----------

@@ -13,6 +13,10 @@ What an attacker cannot do, and ``tests/security/test_publish_rights.py`` proves
 publish anonymously (401), into a group they are not in (403), a product of runs they
 may not read (403), a file larger than :data:`MAX_PRODUCT_BYTES` (413), something that is
 not a ctanb FITS product (400), or choose where the file lands.
+
+The upload is checked and described by :mod:`ctanb.services.uploaded_product`, its
+ObsCore row made by :mod:`ctanb.services.product_row`; a product's DataLink links to
+its runs are :func:`progenitor_links`.
 """
 
 from __future__ import annotations
@@ -35,7 +39,16 @@ from ctanb.services.product_row import COLLECTION, Publication, obscore_row, pro
 from ctanb.services.store import Store
 from ctanb.services.uploaded_product import UploadedProduct, bad_request, inspect_product
 
-__all__ = ["COLLECTION", "MAX_PRODUCT_BYTES", "publish_product", "router", "withdraw_product"]
+__all__ = [
+    "COLLECTION",
+    "MAX_PRODUCT_BYTES",
+    "UploadedProduct",
+    "inspect_product",
+    "progenitor_links",
+    "publish_product",
+    "router",
+    "withdraw_product",
+]
 
 router = APIRouter(tags=["products"])
 
