@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import io
+import warnings
 
 from astropy.io.votable import parse
 from pyvo.dal.adhoc import DatalinkResults
@@ -47,3 +48,11 @@ def test_a_fault_has_no_url_and_no_length():
     assert str(table["description"][0]).startswith("NotFoundFault")
     assert table["access_url"][0] == "" and table["content_length"].mask[0]
     assert table["content_length"].unit == "byte"
+
+
+def test_an_identifier_of_any_characters_is_written_back_as_asked():
+    asked = "ivo://ctanb/Kätzchen?😀"
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # and without a warning from the writer
+        document = links_document([Link(id=asked, semantics="#this", description="NotFoundFault")])
+    assert [row["ID"] for row in _read(document)] == [asked]
