@@ -34,7 +34,6 @@ import psycopg
 from prov.model import ProvDocument
 from psycopg import sql
 
-from ctanb.prov.document import Provenance
 from ctanb.services.obscore import sql_type
 from ctanb.services.provtap_records import check_product_document, document_rows, naive_utc
 from ctanb.services.provtap_tables import COLUMNS, SCHEMA, SCHEMA_DESCRIPTION, TABLES
@@ -229,8 +228,7 @@ def record_job(store: Any, job_id: str, workdir: Path, groups: Iterable[str]) ->
     path = workdir / "provenance.json"
     if not path.exists():
         return None
-    doc = Provenance()
-    doc.update(ProvDocument.deserialize(content=path.read_text(), format="json"))
+    doc = ProvDocument.deserialize(content=path.read_text(), format="json")
     products = [
         str(r.identifier)
         for r in doc.get_records()
