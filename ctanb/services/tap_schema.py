@@ -145,13 +145,6 @@ FOREIGN_KEYS = (
     ),
 )
 
-_SQL_TYPES = {
-    "char": "text",
-    "int": "integer",
-    "short": "smallint",
-    "long": "bigint",
-    "double": "double precision",
-}
 PRINCIPAL = frozenset(PRINCIPAL_COLUMNS)
 
 
@@ -193,7 +186,7 @@ def create_sql() -> str:
     """Return SQL that (re)creates and fills TAP_SCHEMA (TAP 1.1, section 4)."""
     ddl = ["CREATE SCHEMA IF NOT EXISTS tap_schema"]
     for table, declared in TAP_SCHEMA_COLUMNS.items():
-        cols = ", ".join(f'"{c.name.strip(chr(34))}" {_SQL_TYPES[c.datatype]}' for c in declared)
+        cols = ", ".join(f'"{c.name.strip(chr(34))}" {obscore.sql_type(c)}' for c in declared)
         ddl.append(f"DROP TABLE IF EXISTS {table} CASCADE")
         ddl.append(f"CREATE TABLE {table} ({cols})")
     schemas = [(name, None, text, i) for i, (name, text) in enumerate(SCHEMAS)]
