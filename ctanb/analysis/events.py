@@ -47,8 +47,8 @@ class RunFile:
 class RunEvents:
     """Columns of one run's events, and its header values in ``meta``.
 
-    (Named ``EventList`` before, which it is still available as: not gammapy's class of
-    that name.)
+    Formerly ``EventList`` (still available under that name): renamed so that it is not
+    mistaken for gammapy's ``EventList``.
 
     Attributes
     ----------
