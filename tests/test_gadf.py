@@ -26,14 +26,18 @@ TSTART, TSTOP = 123890826.0, 123892513.0  # run 23523, s
 ONE_MICROSECOND = 1e-6 * u.s
 
 
-def write_run(path, unit="s", *, epoch=None, timesys="TT", gti_epoch=None):
-    """A small run (five events, two GTIs) whose times are counted in ``unit``."""
+def write_run(path, unit="s", *, epoch=None, timesys="TT", gti_epoch=None, time_unit=None):
+    """A small run (five events, two GTIs) whose times are counted in ``unit``.
+
+    ``time_unit``: the TIME column's own unit (TUNIT), when not ``unit`` (TIMEUNIT).
+    """
     per_unit = (1 * u.Unit(unit)).to_value(u.s)
+    per_time_unit = (1 * u.Unit(time_unit or unit)).to_value(u.s)
     epoch = {"MJDREFI": MJDREFI, "MJDREFF": MJDREFF} if epoch is None else epoch
     seconds = TSTART + np.array([1.5, 400.25, 700.0, 1200.125, 1686.75])
     events = fits.BinTableHDU.from_columns(
         [
-            fits.Column("TIME", "D", unit=unit, array=seconds / per_unit),
+            fits.Column("TIME", "D", unit=time_unit or unit, array=seconds / per_time_unit),
             fits.Column("RA", "E", unit="deg", array=np.full(5, 83.6)),
             fits.Column("DEC", "E", unit="deg", array=np.full(5, 22.0)),
             fits.Column("ENERGY", "E", unit="TeV", array=[0.5, 1.0, 2.0, 4.0, 8.0]),
@@ -78,6 +82,15 @@ def test_a_run_counted_in_days_has_the_times_of_the_run_in_seconds(tmp_path):
         days.time_reference.to_time(days.gti_stop),
         seconds.time_reference.to_time(seconds.gti_stop),
     )
+
+
+def test_the_time_columns_own_unit_wins_over_timeunit(tmp_path):
+    seconds, s_times = event_times(write_run(tmp_path / "s.fits"))
+    mixed, m_times = event_times(write_run(tmp_path / "m.fits", "d", time_unit="s"))
+    assert mixed.time_reference.unit == u.s  # TSTART, TSTOP and the GTI converted to it
+    assert_same_times(m_times, s_times)
+    assert mixed.tstart == pytest.approx(TSTART, abs=1e-6)
+    np.testing.assert_allclose(mixed.gti_stop, seconds.gti_stop, rtol=0, atol=1e-6)
 
 
 def test_analysis_and_ingest_read_days_as_seconds(tmp_path):
