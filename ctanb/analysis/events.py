@@ -10,6 +10,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+import httpx
 import numpy as np
 from astropy import units as u
 from astropy.coordinates import SkyCoord
@@ -21,12 +22,14 @@ from ctanb.analysis.cache import EventCache
 from ctanb.analysis.gti import good_time_mask, in_intervals
 from ctanb.config import get_settings
 from ctanb.errors import DataError
+from ctanb.gadf import RunHeader, TimeReference, read_run_header, time_reference
+from ctanb.search.client import ArchiveClient
 
-__all__ = ["EventList", "RunFile", "expand_inputs", "fetch_run", "read_events"]
+__all__ = ["EventList", "RunEvents", "RunFile", "expand_inputs", "fetch_run", "read_events"]
 
 COLUMNS = ("RA", "DEC", "ENERGY", "TIME")  # read from the file
 CACHED = (*COLUMNS, "UVEC")  # kept in the cache: the file's columns and the unit vectors
-CACHE_FORMAT = 3  # entries of another format are read again from the file
+CACHE_FORMAT = 4  # entries of another format are read again from the file (4: TIMEUNIT...)
 DATA_URL = re.compile(r"(?P<archive>https?://.+)/data/(?P<collection>[^/]+)/(?P<obs_id>\d+)")
 
 
@@ -41,8 +44,11 @@ class RunFile:
 
 
 @dataclass
-class EventList:
-    """Columns of one run's events, with units in ``unit`` and header values in ``meta``.
+class RunEvents:
+    """Columns of one run's events, and its header values in ``meta``.
+
+    Formerly ``EventList`` (still available under that name): renamed so that it is not
+    mistaken for gammapy's ``EventList``.
 
     Attributes
     ----------
@@ -51,10 +57,12 @@ class EventList:
     energy : ndarray
         Reconstructed energies (TeV).
     time : ndarray
-        Event times (s since the file's MJDREF).
+        Event times as in the file's ``TIME`` column (in ``TIMEUNIT`` since its MJDREF:
+        :attr:`time_reference` converts them).
     meta : dict
-        OBS_ID, RA_PNT, DEC_PNT, MJDREF, TSTART, TSTOP, the GTIs, whether every event lies
-        in them (ALL_IN_GTI), and the file's checksum.
+        OBS_ID, RA_PNT, DEC_PNT, the time reference (MJDREFI, MJDREFF, MJDREF, TIMESYS,
+        TIMEUNIT, TIMEREF), TSTART, TSTOP, the GTIs (in the units of ``time``), whether
+        every event lies in them (ALL_IN_GTI), and the file's checksum.
     vectors : ndarray, optional
         ICRS unit vectors of the events, shape (n, 3), for the fast binning.
 
@@ -73,9 +81,9 @@ class EventList:
     meta: dict[str, Any] = field(default_factory=dict)
     vectors: np.ndarray | None = None
 
-    def subset(self, index: np.ndarray) -> EventList:
+    def subset(self, index: np.ndarray) -> RunEvents:
         """Return the events at ``index`` (integer indices or a boolean mask)."""
-        return EventList(
+        return RunEvents(
             obs_id=self.obs_id,
             path=self.path,
             ra=self.ra[index],
@@ -86,7 +94,7 @@ class EventList:
             vectors=None if self.vectors is None else self.vectors[index],
         )
 
-    def in_good_time(self, bad_time_intervals: Any = None) -> EventList:
+    def in_good_time(self, bad_time_intervals: Any = None) -> RunEvents:
         """The events in the run's GTIs and outside ``bad_time_intervals`` (astropy Time, n x 2).
 
         Returns this list itself when every event is good.
@@ -96,8 +104,13 @@ class EventList:
 
     @property
     def gti(self) -> tuple[np.ndarray, np.ndarray]:
-        """The run's good time intervals: START and STOP, seconds since MJDREF."""
+        """The run's good time intervals: START and STOP, in the units of :attr:`time`."""
         return np.asarray(self.meta["GTI_START"]), np.asarray(self.meta["GTI_STOP"])
+
+    @property
+    def time_reference(self) -> TimeReference:
+        """How :attr:`time` counts: ``to_time(events.time)`` gives astropy ``Time``."""
+        return time_reference(self.meta, where=str(self.path))
 
     @property
     def pointing(self) -> SkyCoord:
@@ -113,47 +126,64 @@ class EventList:
         return len(self.energy)
 
 
+#: The former name of :class:`RunEvents`, kept for notebooks and callers that use it.
+EventList = RunEvents
+
+
+def _read_columns(events: fits.BinTableHDU, path: Path) -> dict[str, np.ndarray]:
+    """The event columns, energies in TeV, sorted by energy, with their unit vectors."""
+    missing = [c for c in COLUMNS if c not in events.columns.names]
+    if missing:
+        raise DataError(f"{path}: EVENTS lacks the columns {', '.join(missing)}")
+    unit = u.Unit(events.columns["ENERGY"].unit or "TeV")
+    energy = np.asarray(events.data["ENERGY"], dtype=np.float64)
+    columns = {
+        "RA": np.asarray(events.data["RA"], dtype=np.float64),
+        "DEC": np.asarray(events.data["DEC"], dtype=np.float64),
+        "ENERGY": (energy * unit).to_value(u.TeV),
+        "TIME": np.asarray(events.data["TIME"], dtype=np.float64),
+    }
+    order = np.argsort(columns["ENERGY"], kind="stable")
+    columns = {name: values[order] for name, values in columns.items()}
+    columns["UVEC"] = unit_vectors(columns["RA"], columns["DEC"])
+    return columns
+
+
+def _optional(value: u.Quantity | None, unit: u.UnitBase) -> float:
+    return float("nan") if value is None else float(value.to_value(unit))
+
+
+def _run_meta(
+    run: RunHeader, time: np.ndarray, gti: tuple[np.ndarray, np.ndarray]
+) -> dict[str, Any]:
+    """The header values the analysis keeps with a run's cached columns (JSON-able)."""
+    return {
+        "OBS_ID": run.obs_id,
+        "RA_PNT": float(run.ra_pnt.to_value(u.deg)),
+        "DEC_PNT": float(run.dec_pnt.to_value(u.deg)),
+        **run.time_reference.to_keywords(),
+        "TSTART": float("nan") if run.tstart is None else run.tstart,
+        "TSTOP": float("nan") if run.tstop is None else run.tstop,
+        "LIVETIME": _optional(run.livetime, u.s),
+        "RA_OBJ": _optional(run.ra_obj, u.deg),
+        "DEC_OBJ": _optional(run.dec_obj, u.deg),
+        "GTI_START": [float(x) for x in gti[0]],
+        "GTI_STOP": [float(x) for x in gti[1]],
+        "ALL_IN_GTI": bool(in_intervals(time, gti[0], gti[1]).all()),
+        "format": CACHE_FORMAT,
+    }
+
+
 def _header_meta(path: Path) -> tuple[dict[str, Any], dict[str, np.ndarray]]:
     try:
         with fits.open(path, memmap=False) as hdul:
             if "EVENTS" not in hdul:
                 raise DataError(f"{path}: no EVENTS extension: not a DL3 event list")
-            if "GTI" not in hdul:
+            columns = _read_columns(hdul["EVENTS"], path)
+            run = read_run_header(hdul, where=str(path))
+            if run.gti_start is None or run.gti_stop is None:
                 raise DataError(f"{path}: no GTI extension: the run's good time is unknown")
-            events = hdul["EVENTS"]
-            header = events.header
-            missing = [c for c in COLUMNS if c not in events.columns.names]
-            if missing:
-                raise DataError(f"{path}: EVENTS lacks the columns {', '.join(missing)}")
-            unit = u.Unit(events.columns["ENERGY"].unit or "TeV")
-            columns = {
-                "RA": np.asarray(events.data["RA"], dtype=np.float64),
-                "DEC": np.asarray(events.data["DEC"], dtype=np.float64),
-                "ENERGY": (np.asarray(events.data["ENERGY"], dtype=np.float64) * unit).to_value(
-                    u.TeV
-                ),
-                "TIME": np.asarray(events.data["TIME"], dtype=np.float64),
-            }
-            order = np.argsort(columns["ENERGY"], kind="stable")
-            columns = {name: values[order] for name, values in columns.items()}
-            columns["UVEC"] = unit_vectors(columns["RA"], columns["DEC"])
-            gti = hdul["GTI"].data
-            meta = {
-                "OBS_ID": int(header["OBS_ID"]),
-                "RA_PNT": float(header["RA_PNT"]),
-                "DEC_PNT": float(header["DEC_PNT"]),
-                "MJDREF": float(header.get("MJDREFI", 0)) + float(header.get("MJDREFF", 0)),
-                "TSTART": float(header.get("TSTART", np.nan)),
-                "TSTOP": float(header.get("TSTOP", np.nan)),
-                "LIVETIME": float(header.get("LIVETIME", np.nan)),
-                "RA_OBJ": float(header.get("RA_OBJ", np.nan)),
-                "DEC_OBJ": float(header.get("DEC_OBJ", np.nan)),
-                "GTI_START": [float(x) for x in gti["START"]],
-                "GTI_STOP": [float(x) for x in gti["STOP"]],
-                "TIMESYS": str(header.get("TIMESYS", "TT")),
-                "ALL_IN_GTI": bool(in_intervals(columns["TIME"], gti["START"], gti["STOP"]).all()),
-                "format": CACHE_FORMAT,
-            }
+            meta = _run_meta(run, columns["TIME"], (run.gti_start, run.gti_stop))
     except DataError:
         raise
     except (OSError, KeyError, ValueError, TypeError) as exc:
@@ -164,11 +194,11 @@ def _header_meta(path: Path) -> tuple[dict[str, Any], dict[str, np.ndarray]]:
 
 
 #: runs whose cache entry is open (memory-mapped) in this process, most recent last
-_OPEN: OrderedDict[tuple[str, int, int, str], tuple[Path, EventList]] = OrderedDict()
+_OPEN: OrderedDict[tuple[str, int, int, str], tuple[Path, RunEvents]] = OrderedDict()
 OPEN_RUNS = 1024
 
 
-def read_events(path: str | Path, cache: EventCache | str | Path | None = None) -> EventList:
+def read_events(path: str | Path, cache: EventCache | str | Path | None = None) -> RunEvents:
     """Read one run's events, from the columnar cache when the file was read before.
 
     Parameters
@@ -213,7 +243,7 @@ def read_events(path: str | Path, cache: EventCache | str | Path | None = None) 
         meta["checksum"] = checksum
         cache.put(checksum, columns, meta)
         columns = cache.get(checksum, CACHED) or columns  # mapped, as on a hit
-    events = EventList(
+    events = RunEvents(
         obs_id=int(str(meta["OBS_ID"])),
         path=path,
         ra=columns["RA"],
@@ -260,8 +290,6 @@ def fetch_run(url: str, token: str, folder: Path | None = None) -> Path:
     DataError
         When the archive refuses (not the token's to read, expired token) or fails.
     """
-    import httpx
-
     match = DATA_URL.fullmatch(url)
     if match is None:
         raise DataError(f"{url}: not an archive data URL (<archive>/data/<collection>/<obs_id>)")
@@ -291,8 +319,6 @@ def _from_archive(
     obs_ids: Sequence[int | str], archive: str | None, token: str | None
 ) -> list[RunFile]:
     """Download (once) the event lists of these obs_ids from the archive."""
-    from ctanb.search.client import ArchiveClient
-
     client = ArchiveClient(archive, token=token)
     wanted = ", ".join("'" + str(int(o)) + "'" for o in obs_ids)
     table = client.query(

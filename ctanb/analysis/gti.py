@@ -1,10 +1,11 @@
 """Good time: which events of a run lie in its GTIs and outside the bad time intervals.
 
-A run's GTI table (``GTI`` extension, seconds since the file's MJDREF, like ``TIME``)
-says when the instrument took good data; an analyst may also exclude *bad time
-intervals* (clouds, a car's headlights, a trigger problem) given as astropy ``Time``
-pairs. An event is kept when ``START <= TIME < STOP`` for one of the GTIs (as gammapy's
-``EventList.select_time``) and it lies in no bad interval (same convention).
+A run's GTI table (``GTI`` extension, counted like ``TIME``: in ``TIMEUNIT`` since the
+file's MJDREF, see :mod:`ctanb.gadf`) says when the instrument took good data; an analyst
+may also exclude *bad time intervals* (clouds, a car's headlights, a trigger problem)
+given as astropy ``Time`` pairs. An event is kept when ``START <= TIME < STOP`` for one
+of the GTIs (as gammapy's ``EventList.select_time``) and it lies in no bad interval
+(same convention).
 
 Real files are not perfect: 89 of the 105 H.E.S.S. DR1 runs hold 1-5 events up to 0.25 s
 after their GTI's end (the GTI is rounded to whole seconds). Applying the GTIs leaves
@@ -18,6 +19,8 @@ from typing import Any
 
 import numpy as np
 from astropy.time import Time
+
+from ctanb.gadf import time_reference
 
 __all__ = ["as_time_intervals", "good_time_mask", "in_intervals"]
 
@@ -84,10 +87,11 @@ def good_time_mask(
     Parameters
     ----------
     time : ndarray
-        Event times, seconds since the run's MJDREF (the ``TIME`` column).
+        Event times, as the run's ``TIME`` column (in ``TIMEUNIT`` since its MJDREF).
     meta : dict
-        The run's header values: ``GTI_START``, ``GTI_STOP``, ``MJDREF``, ``TIMESYS``,
-        and ``ALL_IN_GTI`` (noted when the run was cached).
+        The run's header values: ``GTI_START``, ``GTI_STOP``, the time reference
+        (``MJDREFI``/``MJDREFF`` or ``MJDREF``, ``TIMESYS``, ``TIMEUNIT``) and
+        ``ALL_IN_GTI`` (noted when the run was cached).
     bad_time_intervals : Time (n, 2), optional
         Intervals to leave out.
 
@@ -100,10 +104,8 @@ def good_time_mask(
     if not meta.get("ALL_IN_GTI", False):
         mask = in_intervals(time, np.asarray(meta["GTI_START"]), np.asarray(meta["GTI_STOP"]))
     if bad_time_intervals is not None and len(bad_time_intervals):
-        scale = str(meta.get("TIMESYS", "tt")).lower()
-        mjd = getattr(bad_time_intervals, scale if scale in ("tt", "utc", "tai") else "tt").mjd
-        seconds = (np.asarray(mjd, dtype=float) - float(meta["MJDREF"])) * 86400.0
-        bad = in_intervals(time, seconds[:, 0], seconds[:, 1])
+        bad_times = time_reference(meta).from_time(bad_time_intervals)
+        bad = in_intervals(time, bad_times[:, 0], bad_times[:, 1])
         if bad.any():
             mask = ~bad if mask is None else mask & ~bad
     if mask is not None and mask.all():

@@ -152,12 +152,12 @@ class LightCurve(TableProduct):
 
 
 def _event_mjd(events: EventList) -> np.ndarray:
-    return float(events.meta["MJDREF"]) + events.time / 86400.0
+    return events.time_reference.to_mjd(events.time)  # MJD, TT
 
 
 def _run_interval(events: EventList) -> tuple[float, float]:
-    mjdref = float(events.meta["MJDREF"])
-    return mjdref + events.meta["TSTART"] / 86400.0, mjdref + events.meta["TSTOP"] / 86400.0
+    start, stop = events.time_reference.to_mjd([events.meta["TSTART"], events.meta["TSTOP"]])
+    return float(start), float(stop)
 
 
 def make_light_curve(

@@ -11,19 +11,19 @@ from astropy.coordinates import SkyCoord
 
 from ctanb.analysis.binning import FAST_PROJECTIONS, FastWcsBinner, unit_vectors
 from ctanb.analysis.countmap import bin_events, bin_indices, make_geom
-from ctanb.analysis.events import EventList
+from ctanb.analysis.events import RunEvents
 
 EDGES = np.geomspace(0.1, 100, 21) * u.TeV
 
 
-def _events(centre: tuple[float, float], n: int, seed: int) -> EventList:
+def _events(centre: tuple[float, float], n: int, seed: int) -> RunEvents:
     """Events over 16 deg around ``centre``, float32 positions as DL3 files hold them."""
     rng = np.random.default_rng(seed)
     spread = 8 / np.cos(np.radians(min(abs(centre[1]), 80)))
     ra = (centre[0] + rng.uniform(-spread, spread, n)).astype(np.float32).astype(float)
     dec = np.clip(centre[1] + rng.uniform(-8, 8, n), -90, 90).astype(np.float32).astype(float)
     energy = np.exp(rng.uniform(np.log(0.05), np.log(200), n))
-    return EventList(
+    return RunEvents(
         obs_id=1,
         path=Path("synthetic"),
         ra=ra,
@@ -34,7 +34,7 @@ def _events(centre: tuple[float, float], n: int, seed: int) -> EventList:
     )
 
 
-def _reference(events: EventList, geom) -> np.ndarray:
+def _reference(events: RunEvents, geom) -> np.ndarray:
     return np.bincount(bin_indices(events, geom), minlength=int(np.prod(geom.data_shape)))
 
 
@@ -64,7 +64,7 @@ def test_events_on_pixel_edges_are_decided_by_wcslib():
     geom = make_geom(SkyCoord(83.633, 22.014, unit="deg"), width=2 * u.deg, binsz=0.1 * u.deg)
     px, py = np.meshgrid(np.arange(-0.5, 20, 1.0), np.arange(-0.5, 20, 1.0))
     lon, lat = geom.wcs.wcs_pix2world(px.ravel(), py.ravel(), 0)
-    events = EventList(1, Path("edges"), lon, lat, np.ones(lon.size), np.zeros(lon.size))
+    events = RunEvents(1, Path("edges"), lon, lat, np.ones(lon.size), np.zeros(lon.size))
     binner = FastWcsBinner.for_geom(geom)
     out = np.zeros(int(np.prod(geom.data_shape)))
     doubtful = binner.add(lon, lat, None, out).doubtful
