@@ -21,24 +21,31 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from dataclasses import dataclass
-from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 from astropy import units as u
+from astropy.convolution import Ring2DKernel, Tophat2DKernel
 from astropy.coordinates import SkyCoord
 from astropy.io import fits
+from gammapy.datasets import MapDataset
+from gammapy.makers import MapDatasetMaker
+from gammapy.maps import Map, WcsGeom
+from gammapy.stats import WStatCountsStatistic
 from scipy.signal import fftconvolve
 
-from ctanb.analysis.countmap import _binner, _fast_add, _mean_pointing, bin_indices, make_geom
-from ctanb.analysis.events import expand_inputs, read_events
+from ctanb.analysis.activity import Activity
+from ctanb.analysis.events import RunFile, expand_inputs, read_events
 from ctanb.analysis.exclusion import as_exclusion_mask, exclusion_parameter
-from ctanb.analysis.product import Product, SkippedRun
+from ctanb.analysis.geometry import runs_geom
+from ctanb.analysis.histogram import bin_events, binner_for
+from ctanb.analysis.plots import image_figure
+from ctanb.analysis.product import Product
 from ctanb.analysis.safe import SafeMask, load_observation
 from ctanb.analysis.selection import EventSelection
 from ctanb.errors import DataError
-from ctanb.prov.record import ActivityRecord, InputFile
+from ctanb.prov.fits import add_provenance_hdu
 
 __all__ = [
     "SignificanceMap",
@@ -53,8 +60,6 @@ ENTRY_POINT = "ctanb.analysis.significance:make_significance_map"
 
 def ring_kernel(r_in: u.Quantity, width: u.Quantity, pixel: u.Quantity) -> np.ndarray:
     """The ring as gammapy's ``RingBackgroundMaker`` makes it (peak-normalised)."""
-    from astropy.convolution import Ring2DKernel
-
     scale = u.Quantity(pixel, u.deg)
     ring = Ring2DKernel((u.Quantity(r_in) / scale).value, (u.Quantity(width) / scale).value)
     ring.normalize("peak")
@@ -63,8 +68,6 @@ def ring_kernel(r_in: u.Quantity, width: u.Quantity, pixel: u.Quantity) -> np.nd
 
 def tophat_kernel(radius: u.Quantity, pixel: u.Quantity) -> np.ndarray:
     """The correlation disc as gammapy's ``ExcessMapEstimator`` makes it (peak 1)."""
-    from astropy.convolution import Tophat2DKernel
-
     kernel = Tophat2DKernel((u.Quantity(radius) / u.Quantity(pixel, u.deg)).value).array
     return np.asarray(kernel / kernel.max(), dtype=float)
 
@@ -116,8 +119,6 @@ class SignificanceMap(Product):
 
     def to_fits(self, path: str | Path, overwrite: bool = True) -> Path:
         """Write every map (one HDU each, read by ``gammapy.maps.Map.read``) and PROVENANCE."""
-        from ctanb.prov.fits import add_provenance_hdu
-
         assert self.maps is not None
         hdulist = fits.HDUList([fits.PrimaryHDU()])
         for name, image in self.maps.items():
@@ -130,8 +131,6 @@ class SignificanceMap(Product):
 
     def plot(self, exclusion: bool = True) -> Any:
         """A bokeh image of the significance, with the exclusion mask's edge drawn."""
-        from ctanb.analysis.plots import image_figure
-
         assert self.maps is not None
         peak, _ = self.peak()
         fig = image_figure(self.significance, title=f"Li & Ma significance (peak {peak:.1f} sigma)")
@@ -156,15 +155,7 @@ def _stack_run(
     stacked: dict[str, np.ndarray],
 ) -> None:
     """Add one run's counts and background model, within its safe mask, to the stack."""
-    from gammapy.datasets import MapDataset
-    from gammapy.makers import MapDatasetMaker
-
-    counts = np.zeros(int(np.prod(geom.data_shape)))
-    binner = _binner(geom)
-    if binner is not None:
-        _fast_add(events, geom, binner, counts, track=False)
-    else:
-        counts += np.bincount(bin_indices(events, geom), minlength=counts.size)
+    counts = bin_events(events, geom, binner=binner_for(geom))
     dataset = MapDatasetMaker(selection=["background"]).run(
         MapDataset.create(geom, name="run"), observation
     )
@@ -206,8 +197,6 @@ def ring_significance(
         ``counts`` (correlated ON), ``n_off``, ``alpha``, ``background``, ``excess``,
         ``sqrt_ts``: NaN outside the safe mask.
     """
-    from gammapy.stats import WStatCountsStatistic
-
     n_off_ring = _correlate(counts * exclusion, ring)
     acceptance_off = _correlate(background * exclusion, ring)
     mask = safe & (acceptance_off > 0)
@@ -292,64 +281,19 @@ def make_significance_map(
     >>> sig = make_significance_map(crab_files)  # doctest: +SKIP
     >>> sig.peak()  # doctest: +SKIP
     """
-    if on_error not in ("raise", "skip"):
-        raise ValueError(f"on_error must be 'raise' or 'skip', not {on_error!r}")
-    started = datetime.now(UTC)
-    low, high = (u.Quantity(e, u.TeV) for e in energy_range)
-    if not low < high:
-        raise ValueError("energy_range must be (low, high) with low < high")
+    activity = Activity("significance", ENTRY_POINT, on_error)
+    low, high = _energy_band(energy_range)
     if u.Quantity(r_in, u.deg) <= 0 * u.deg or u.Quantity(ring_width, u.deg) <= 0 * u.deg:
         raise ValueError("r_in and ring_width must be positive angles")
     selection = EventSelection.create(apply_gti, bad_time_intervals, safe_mask)
-    methods = tuple(selection.safe_mask.methods) if selection.safe_mask else ()
-    base = selection.safe_mask or SafeMask(())
-    safe = SafeMask(
-        tuple(dict.fromkeys(("offset-max", *methods))),
-        offset_max=u.Quantity(offset_max, u.deg),
-        aeff_percent=base.aeff_percent,
-        bias_percent=base.bias_percent,
-    )
     runs = expand_inputs(inputs, archive=archive)
-    if skydir is None:
-        skydir = _mean_pointing(runs)
-    geom = make_geom(
-        skydir,
-        frame=frame,
-        width=width,
-        binsz=binsz,
-        proj=proj,
-        energy_edges=u.Quantity([low, high]),
-    )
-    shape = geom.data_shape[-2:]
-    stacked = {
-        "counts": np.zeros(shape),
-        "background": np.zeros(shape),
-        "safe": np.zeros(shape, dtype=bool),
-    }
-    used, skipped = [], []
-    for run in runs:
-        try:
-            events = selection.good_events(read_events(run.path))
-            observation = load_observation(run.path, events.obs_id)
-            _stack_run(events, observation, geom, safe, stacked)
-        except DataError as exc:
-            if on_error == "raise":
-                raise
-            skipped.append(SkippedRun(str(run.path), str(exc)))
-            continue
-        used.append(
-            InputFile(
-                str(run.url or run.path), events.obs_id, "events", events.checksum, run.collection
-            )
-        )
-    if not used:
-        raise DataError("no run could be used: " + "; ".join(s.reason for s in skipped))
+    geometry = {"frame": frame, "width": width, "binsz": binsz, "proj": proj}
+    skydir, geom = runs_geom(runs, skydir, **geometry, energy_edges=u.Quantity([low, high]))
+    safe = _with_offset_max(selection.safe_mask, offset_max)
+    stacked = _stack_runs(runs, geom, selection, safe, activity)
+    activity.require_inputs("could be used")
     image = geom.to_image()
-    mask_map = as_exclusion_mask(exclusion, image.center_skydir)
-    if mask_map is None:
-        excluded = np.ones(shape, dtype=bool)
-    else:  # reprojected onto the map as gammapy's RingBackgroundMaker does
-        excluded = np.asarray(mask_map.get_by_coord(image.get_coord()), dtype=bool)
+    excluded = _usable_pixels(exclusion, image)
     pixel = image.pixel_scales[0].to(u.deg)
     result = ring_significance(
         stacked["counts"],
@@ -359,16 +303,11 @@ def make_significance_map(
         ring_kernel(r_in, ring_width, pixel),
         tophat_kernel(correlation_radius, u.Quantity(np.mean(np.abs(image.wcs.wcs.cdelt)), u.deg)),
     )
-    from gammapy.maps import Map
-
     maps = {name: Map.from_geom(image, data=values) for name, values in result.items()}
     maps["exclusion"] = Map.from_geom(image, data=excluded)
     parameters = {
         "skydir": skydir,
-        "frame": frame,
-        "width": width,
-        "binsz": binsz,
-        "proj": proj,
+        **geometry,
         "energy_range": (low, high),
         "r_in": u.Quantity(r_in, u.deg),
         "ring_width": u.Quantity(ring_width, u.deg),
@@ -378,12 +317,60 @@ def make_significance_map(
         "on_error": on_error,
         **selection.parameters(),
     }
-    record = ActivityRecord(
-        name="significance",
-        entry_point=ENTRY_POINT,
-        inputs=used,
-        parameters=parameters,
-        started=started,
-        ended=datetime.now(UTC),
+    record = activity.record(parameters)
+    return SignificanceMap(record=record, skipped=activity.skipped, maps=maps)
+
+
+def _energy_band(energy_range: tuple[u.Quantity, u.Quantity]) -> tuple[u.Quantity, u.Quantity]:
+    """The band's (low, high) in TeV, checked."""
+    low, high = (u.Quantity(e, u.TeV) for e in energy_range)
+    if not low < high:
+        raise ValueError("energy_range must be (low, high) with low < high")
+    return low, high
+
+
+def _with_offset_max(safe_mask: SafeMask | None, offset_max: u.Quantity) -> SafeMask:
+    """The safe mask with ``offset-max`` first: each run counts only near its pointing."""
+    methods = tuple(safe_mask.methods) if safe_mask else ()
+    base = safe_mask or SafeMask(())
+    return SafeMask(
+        tuple(dict.fromkeys(("offset-max", *methods))),
+        offset_max=u.Quantity(offset_max, u.deg),
+        aeff_percent=base.aeff_percent,
+        bias_percent=base.bias_percent,
     )
-    return SignificanceMap(record=record, skipped=skipped, maps=maps)
+
+
+def _stack_runs(
+    runs: list[RunFile],
+    geom: WcsGeom,
+    selection: EventSelection,
+    safe: SafeMask,
+    activity: Activity,
+) -> dict[str, np.ndarray]:
+    """Stack the runs' counts, background and safe masks (2D), noting each run used."""
+    shape = geom.data_shape[-2:]
+    stacked = {
+        "counts": np.zeros(shape),
+        "background": np.zeros(shape),
+        "safe": np.zeros(shape, dtype=bool),
+    }
+    for run in runs:
+        try:
+            events = selection.good_events(read_events(run.path))
+            observation = load_observation(run.path, events.obs_id)
+            _stack_run(events, observation, geom, safe, stacked)
+        except DataError as exc:
+            activity.skip(str(run.path), exc)
+            continue
+        activity.use(run, events)
+    return stacked
+
+
+def _usable_pixels(exclusion: Any, image: WcsGeom) -> np.ndarray:
+    """Where background may be measured, on the map's pixels (True = usable)."""
+    mask_map = as_exclusion_mask(exclusion, image.center_skydir)
+    if mask_map is None:
+        return np.ones(image.data_shape, dtype=bool)
+    # reprojected onto the map as gammapy's RingBackgroundMaker does
+    return np.asarray(mask_map.get_by_coord(image.get_coord()), dtype=bool)
