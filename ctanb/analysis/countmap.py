@@ -193,18 +193,9 @@ def make_count_map(
         Event lists; obs_ids are fetched from ``archive`` (default ``CTANB_SERVICE_URL``).
     skydir : SkyCoord, optional
         Map centre; default the mean pointing of the runs.
-    frame : {"icrs", "galactic"}
-        Frame of the map.
-    width : Quantity
-        Width (one value or two) of the map.
-    binsz : Quantity
-        Pixel size.
-    proj : str
-        WCS projection (CAR, TAN, AIT, ... any gammapy supports).
-    energy_edges : Quantity, optional
-        Energy bin edges (TeV if plain numbers) for a cube.
-    healpix_nside : int, optional
-        Make a HEALPix map of this NSIDE instead of a WCS one.
+    frame, width, binsz, proj, energy_edges, healpix_nside
+        The map's geometry, as :func:`~ctanb.analysis.geometry.make_geom` takes it:
+        ``energy_edges`` (TeV if plain numbers) make a cube, ``healpix_nside`` a HEALPix map.
     on_error : {"raise", "skip"}
         For a bad run: stop with its error, or leave it out and list it in ``skipped``.
     archive : str, optional
@@ -212,13 +203,9 @@ def make_count_map(
     client : dask.distributed.Client, optional
         Bin the runs on dask workers (partial histograms summed); ``True`` uses
         ``CTANB_DASK_SCHEDULER`` or a LocalCluster.
-    apply_gti : bool
-        Count only the events inside each run's good time intervals (default).
-    bad_time_intervals : Time (n, 2) or sequence of (Time, Time), optional
-        Time intervals to leave out of every run, each ``[start, stop)``.
-    safe_mask : list of str or SafeMask, optional
-        gammapy ``SafeMaskMaker`` methods (``aeff-max``, ``edisp-bias``, ``offset-max``,
-        ...) applied to each run's cube before stacking, from the run's IRFs.
+    apply_gti, bad_time_intervals, safe_mask
+        Each run's good time and safe range (applied to its cube before stacking), as
+        :meth:`~ctanb.analysis.selection.EventSelection.create` takes them.
 
     Returns
     -------
@@ -231,20 +218,22 @@ def make_count_map(
         For a bad run with ``on_error="raise"``, naming the run and the problem.
     """
     activity = Activity("countmap", ENTRY_POINT, on_error)
-    edges = None if energy_edges is None else u.Quantity(energy_edges, u.TeV)
     selection = EventSelection.create(apply_gti, bad_time_intervals, safe_mask)
-    geometry = {
-        "frame": frame,
-        "width": width,
-        "binsz": binsz,
-        "proj": proj,
-        "energy_edges": edges,
-        "healpix_nside": healpix_nside,
-    }
+    geometry = {"frame": frame, "width": width, "binsz": binsz, "proj": proj}
+    geometry["energy_edges"] = None if energy_edges is None else u.Quantity(energy_edges, u.TeV)
+    geometry["healpix_nside"] = healpix_nside
     parameters = {"skydir": skydir, **geometry, "on_error": on_error, **selection.parameters()}
     runs = expand_inputs(inputs, archive=archive)
     geom = runs_geom(runs, skydir, **geometry)[1]
     total, occupied, infos = map_runs(runs, geom, _workers_cache(client), client, selection)
+    _note_runs(activity, infos)
+    counts_map = Map.from_geom(geom, data=total.reshape(geom.data_shape), unit="")
+    record = activity.record(parameters)
+    return CountMap(record=record, skipped=activity.skipped, map=counts_map, occupied=occupied)
+
+
+def _note_runs(activity: Activity, infos: list[dict[str, Any]]) -> None:
+    """Note each run binned (its provenance details) or not (its error) in ``activity``."""
     for info in infos:
         if "error" in info:
             activity.skip(info["path"], info["error"])
@@ -255,13 +244,6 @@ def make_count_map(
                 )
             )
     activity.require_inputs("could be binned")
-    counts_map = Map.from_geom(geom, data=total.reshape(geom.data_shape), unit="")
-    return CountMap(
-        record=activity.record(parameters),
-        skipped=activity.skipped,
-        map=counts_map,
-        occupied=occupied,
-    )
 
 
 def _workers_cache(client: Any) -> str | None:

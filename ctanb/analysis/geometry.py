@@ -36,8 +36,33 @@ def make_geom(
 ) -> WcsGeom | HpxGeom:
     """Build the gammapy geometry of a count map (WCS, or HEALPix with ``healpix_nside``).
 
-    Geometries are remembered (the last 256): the same arguments give the same geometry
-    object, whose compiled binner is then made once (building both costs ~3 ms).
+    Parameters
+    ----------
+    skydir : SkyCoord
+        Map centre.
+    frame : {"icrs", "galactic"}
+        Frame of the map.
+    width : Quantity
+        Width (one value or two) of the map.
+    binsz : Quantity
+        Pixel size.
+    proj : str
+        WCS projection (CAR, TAN, AIT, ... any gammapy supports).
+    energy_edges : Quantity, optional
+        Energy bin edges (TeV) for a cube.
+    healpix_nside : int, optional
+        Make a HEALPix map of this NSIDE instead of a WCS one.
+
+    Returns
+    -------
+    WcsGeom or HpxGeom
+        Remembered (the last 256): the same arguments give the same geometry object, whose
+        compiled binner is then made once (building both costs ~3 ms).
+
+    Raises
+    ------
+    ValueError
+        For another frame, energy edges that do not increase, or no pixel.
     """
     key = (
         _frame_key(skydir),

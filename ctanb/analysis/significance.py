@@ -254,45 +254,65 @@ def make_significance_map(
         mean pointing.
     energy_range : (Quantity, Quantity)
         Reconstructed energies counted (one band).
-    r_in, ring_width : Quantity
-        Inner radius and width of the background ring.
-    correlation_radius : Quantity
-        Radius of the disc the significance is computed in.
+    r_in, ring_width, correlation_radius : Quantity
+        Inner radius and width of the background ring; radius of the disc the
+        significance is computed in.
     offset_max : Quantity
         Each run counts only within this offset from its pointing (gammapy's
         ``offset-max`` safe mask).
     exclusion : "catalogs", None, sky regions or WcsNDMap
         Where no background may be measured: gamma-cat and HGPS sources in the field
         (default), nothing, those plus your regions, or a boolean mask (True = usable).
-    apply_gti, bad_time_intervals, safe_mask
-        Good time and safe range of each run, as in every analysis.
-    on_error : {"raise", "skip"}
-        Stop at a bad run or leave it out.
-    archive : str, optional
-        Archive URL for obs_id inputs.
+    apply_gti, bad_time_intervals, safe_mask, on_error, archive
+        Good time and safe range of each run, what to do with a bad run, and the archive
+        of obs_id inputs, as in :func:`~ctanb.analysis.make_count_map`.
 
     Returns
     -------
     SignificanceMap
-        The maps and their provenance.
-
-    Examples
-    --------
-    >>> sig = make_significance_map(crab_files)  # doctest: +SKIP
-    >>> sig.peak()  # doctest: +SKIP
+        The maps and their provenance (``peak()`` gives the highest significance).
     """
     activity = Activity("significance", ENTRY_POINT, on_error)
     low, high = _energy_band(energy_range)
-    if u.Quantity(r_in, u.deg) <= 0 * u.deg or u.Quantity(ring_width, u.deg) <= 0 * u.deg:
-        raise ValueError("r_in and ring_width must be positive angles")
+    angles = _angles(r_in, ring_width, correlation_radius, offset_max)
     selection = EventSelection.create(apply_gti, bad_time_intervals, safe_mask)
     runs = expand_inputs(inputs, archive=archive)
     geometry = {"frame": frame, "width": width, "binsz": binsz, "proj": proj}
     skydir, geom = runs_geom(runs, skydir, **geometry, energy_edges=u.Quantity([low, high]))
     safe = _with_offset_max(selection.safe_mask, offset_max)
     stacked = _stack_runs(runs, geom, selection, safe, activity)
-    activity.require_inputs("could be used")
-    image = geom.to_image()
+    maps = _ring_maps(stacked, geom.to_image(), exclusion, r_in, ring_width, correlation_radius)
+    parameters = {"skydir": skydir, **geometry, "energy_range": (low, high), **angles}
+    parameters.update(exclusion=exclusion_parameter(exclusion), on_error=on_error)
+    parameters.update(selection.parameters())
+    record = activity.record(parameters)
+    return SignificanceMap(record=record, skipped=activity.skipped, maps=maps)
+
+
+def _angles(
+    r_in: u.Quantity, ring_width: u.Quantity, correlation_radius: u.Quantity, offset_max: u.Quantity
+) -> dict[str, u.Quantity]:
+    """The map's angles in deg, as its provenance records them (the ring's checked)."""
+    angles = {
+        "r_in": u.Quantity(r_in, u.deg),
+        "ring_width": u.Quantity(ring_width, u.deg),
+        "correlation_radius": u.Quantity(correlation_radius, u.deg),
+        "offset_max": u.Quantity(offset_max, u.deg),
+    }
+    if angles["r_in"] <= 0 * u.deg or angles["ring_width"] <= 0 * u.deg:
+        raise ValueError("r_in and ring_width must be positive angles")
+    return angles
+
+
+def _ring_maps(
+    stacked: dict[str, np.ndarray],
+    image: WcsGeom,
+    exclusion: Any,
+    r_in: u.Quantity,
+    ring_width: u.Quantity,
+    correlation_radius: u.Quantity,
+) -> dict[str, Map]:
+    """The ring background and Li & Ma maps of the stacked images, and the exclusion."""
     excluded = _usable_pixels(exclusion, image)
     pixel = image.pixel_scales[0].to(u.deg)
     result = ring_significance(
@@ -305,20 +325,7 @@ def make_significance_map(
     )
     maps = {name: Map.from_geom(image, data=values) for name, values in result.items()}
     maps["exclusion"] = Map.from_geom(image, data=excluded)
-    parameters = {
-        "skydir": skydir,
-        **geometry,
-        "energy_range": (low, high),
-        "r_in": u.Quantity(r_in, u.deg),
-        "ring_width": u.Quantity(ring_width, u.deg),
-        "correlation_radius": u.Quantity(correlation_radius, u.deg),
-        "offset_max": u.Quantity(offset_max, u.deg),
-        "exclusion": exclusion_parameter(exclusion),
-        "on_error": on_error,
-        **selection.parameters(),
-    }
-    record = activity.record(parameters)
-    return SignificanceMap(record=record, skipped=activity.skipped, maps=maps)
+    return maps
 
 
 def _energy_band(energy_range: tuple[u.Quantity, u.Quantity]) -> tuple[u.Quantity, u.Quantity]:
@@ -364,6 +371,7 @@ def _stack_runs(
             activity.skip(str(run.path), exc)
             continue
         activity.use(run, events)
+    activity.require_inputs("could be used")
     return stacked
 
 
