@@ -13,7 +13,8 @@ the maps equal theirs within float rounding:
    significance is WStat's signed sqrt(TS), which for ON/OFF counts is Li & Ma (1983)
    eq. 17.
 
-Every correlation is one ``scipy.signal.fftconvolve`` of the whole image: a 500 x 500 map
+Steps 2 and 3 are :func:`~ctanb.analysis.ring.ring_significance` (re-exported here): every
+correlation is one ``scipy.signal.fftconvolve`` of the whole image, so a 500 x 500 map
 takes milliseconds, not a loop over pixels.
 """
 
@@ -26,14 +27,11 @@ from typing import Any
 
 import numpy as np
 from astropy import units as u
-from astropy.convolution import Ring2DKernel, Tophat2DKernel
 from astropy.coordinates import SkyCoord
 from astropy.io import fits
 from gammapy.datasets import MapDataset
 from gammapy.makers import MapDatasetMaker
 from gammapy.maps import Map, WcsGeom
-from gammapy.stats import WStatCountsStatistic
-from scipy.signal import fftconvolve
 
 from ctanb.analysis.activity import Activity
 from ctanb.analysis.events import RunFile, expand_inputs, read_events
@@ -42,6 +40,7 @@ from ctanb.analysis.geometry import runs_geom
 from ctanb.analysis.histogram import bin_events, binner_for
 from ctanb.analysis.plots import image_figure
 from ctanb.analysis.product import Product
+from ctanb.analysis.ring import ring_kernel, ring_significance, tophat_kernel
 from ctanb.analysis.safe import SafeMask, load_observation
 from ctanb.analysis.selection import EventSelection
 from ctanb.errors import DataError
@@ -56,25 +55,6 @@ __all__ = [
 ]
 
 ENTRY_POINT = "ctanb.analysis.significance:make_significance_map"
-
-
-def ring_kernel(r_in: u.Quantity, width: u.Quantity, pixel: u.Quantity) -> np.ndarray:
-    """The ring as gammapy's ``RingBackgroundMaker`` makes it (peak-normalised)."""
-    scale = u.Quantity(pixel, u.deg)
-    ring = Ring2DKernel((u.Quantity(r_in) / scale).value, (u.Quantity(width) / scale).value)
-    ring.normalize("peak")
-    return np.asarray(ring.array, dtype=float)
-
-
-def tophat_kernel(radius: u.Quantity, pixel: u.Quantity) -> np.ndarray:
-    """The correlation disc as gammapy's ``ExcessMapEstimator`` makes it (peak 1)."""
-    kernel = Tophat2DKernel((u.Quantity(radius) / u.Quantity(pixel, u.deg)).value).array
-    return np.asarray(kernel / kernel.max(), dtype=float)
-
-
-def _correlate(image: np.ndarray, kernel: np.ndarray) -> np.ndarray:
-    """Correlate an image with a symmetric kernel (one FFT convolution, same shape)."""
-    return np.asarray(fftconvolve(image, kernel, mode="same"))
 
 
 @dataclass
@@ -168,59 +148,6 @@ def _stack_run(
     )
     stacked["safe"] |= run_mask
     assert stacked["counts"].shape == image
-
-
-def ring_significance(
-    counts: np.ndarray,
-    background: np.ndarray,
-    safe: np.ndarray,
-    exclusion: np.ndarray,
-    ring: np.ndarray,
-    tophat: np.ndarray,
-) -> dict[str, np.ndarray]:
-    """The ring background and Li & Ma maps from stacked 2D images (the vectorised core).
-
-    Parameters
-    ----------
-    counts, background : ndarray
-        Stacked counts and background model (0 outside ``safe``).
-    safe : ndarray of bool
-        Where any run's safe mask holds.
-    exclusion : ndarray of bool
-        True where background may be measured.
-    ring, tophat : ndarray
-        The ring and correlation kernels (:func:`ring_kernel`, :func:`tophat_kernel`).
-
-    Returns
-    -------
-    dict of ndarray
-        ``counts`` (correlated ON), ``n_off``, ``alpha``, ``background``, ``excess``,
-        ``sqrt_ts``: NaN outside the safe mask.
-    """
-    n_off_ring = _correlate(counts * exclusion, ring)
-    acceptance_off = _correlate(background * exclusion, ring)
-    mask = safe & (acceptance_off > 0)
-    with np.errstate(invalid="ignore", divide="ignore"):
-        # the background in each pixel, as the ring normalises it: alpha * OFF
-        model = np.where(mask, background * n_off_ring / acceptance_off, 0.0)
-    model = np.nan_to_num(model)
-    n_on = np.rint(_correlate(counts * mask, tophat))
-    n_off = _correlate(n_off_ring * mask, tophat)
-    model_disc = _correlate(model, tophat)
-    with np.errstate(invalid="ignore", divide="ignore"):
-        alpha = model_disc / n_off
-    stat = WStatCountsStatistic(n_on, n_off, alpha)
-    out = {
-        "counts": n_on,
-        "n_off": n_off,
-        "alpha": alpha,
-        "background": np.asarray(stat.n_bkg, dtype=float),
-        "excess": np.asarray(stat.n_sig, dtype=float),
-        "sqrt_ts": np.asarray(stat.sqrt_ts, dtype=float),
-    }
-    for values in out.values():
-        values[~mask] = np.nan
-    return out
 
 
 def make_significance_map(
