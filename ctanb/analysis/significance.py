@@ -212,8 +212,7 @@ def make_significance_map(
     parameters = {"skydir": skydir, **geometry, "energy_range": (low, high), **angles}
     parameters.update(exclusion=exclusion_parameter(exclusion), on_error=on_error)
     parameters.update(selection.parameters())
-    record = activity.record(parameters)
-    return SignificanceMap(record=record, skipped=activity.skipped, maps=maps)
+    return SignificanceMap(record=activity.record(parameters), skipped=activity.skipped, maps=maps)
 
 
 def _angles(
