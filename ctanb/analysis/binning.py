@@ -8,10 +8,11 @@ itself derives for the geometry, for the projections in :data:`FAST_PROJECTIONS`
 
 Identical bins are guaranteed, not hoped for: an event whose computed pixel coordinate lies
 within :data:`BOUNDARY_EPS` of a pixel edge (where a rounding difference between two correct
-computations could move it) is not binned here but returned, and the caller bins those few
-through WCSLIB exactly as gammapy does. Energies use the same comparisons as
-``np.digitize``, so they are exact. Other projections, all-sky maps and maps wider than
-170 deg fall back to the exact path for every event.
+computations could move it) is not binned here but returned, and the caller
+(:func:`ctanb.analysis.histogram.add_events`) bins those few through WCSLIB exactly as
+gammapy does. Energies use the same comparisons as ``np.digitize``, so they are exact.
+Other projections, all-sky maps and maps wider than 170 deg fall back to the exact path
+for every event.
 """
 
 from __future__ import annotations

@@ -17,6 +17,9 @@ from typing import Any
 import numpy as np
 from astropy import units as u
 from astropy.coordinates import Angle, SkyCoord
+from gammapy.catalog import SourceCatalogGammaCat, SourceCatalogHGPS
+from gammapy.maps import Map, WcsGeom, WcsNDMap
+from regions import CircleSkyRegion
 
 from ctanb.config import get_settings
 from ctanb.errors import DataError
@@ -41,8 +44,6 @@ SEARCH_RADIUS = Angle(8, "deg")
 @lru_cache(maxsize=1)
 def _catalog_sources() -> tuple[SkyCoord, np.ndarray]:
     """Positions and sizes (deg) of the gamma-cat and HGPS sources (read once)."""
-    from gammapy.catalog import SourceCatalogGammaCat, SourceCatalogHGPS
-
     settings = get_settings()
     folder = settings.catalogs_dir or settings.data_dir / "catalogs"
     try:
@@ -68,8 +69,6 @@ def _catalog_sources() -> tuple[SkyCoord, np.ndarray]:
 
 def catalog_regions(center: SkyCoord, radius: Angle = SEARCH_RADIUS) -> list[Any]:
     """Circles to exclude around the catalogued sources within ``radius`` of ``center``."""
-    from regions import CircleSkyRegion
-
     positions, sizes = _catalog_sources()
     near = positions.separation(center) < Angle(radius)
     return [
@@ -99,8 +98,6 @@ def make_exclusion_mask(
     width, binsz : Quantity
         Side and pixel size of the mask.
     """
-    from gammapy.maps import WcsGeom
-
     geom = WcsGeom.create(
         skydir=center.icrs,
         width=u.Quantity(width, u.deg).value,
@@ -111,8 +108,6 @@ def make_exclusion_mask(
     if catalogs:
         excluded += catalog_regions(center, Angle(u.Quantity(width, u.deg)) * 0.75 + 2 * u.deg)
     if not excluded:
-        from gammapy.maps import Map
-
         return Map.from_geom(geom, data=np.ones(geom.data_shape, dtype=bool))
     return ~geom.region_mask(excluded)
 
@@ -129,8 +124,6 @@ def as_exclusion_mask(exclusion: Any, center: SkyCoord) -> Any:
     center : SkyCoord
         Where the analysis looks (the mask is made around it).
     """
-    from gammapy.maps import WcsNDMap
-
     if exclusion is None or exclusion is False:
         return None
     if isinstance(exclusion, WcsNDMap):
@@ -152,8 +145,6 @@ def as_exclusion_mask(exclusion: Any, center: SkyCoord) -> Any:
 
 def exclusion_parameter(exclusion: Any) -> Any:
     """What provenance records of ``exclusion``: the keyword, or a user mask's digest."""
-    from gammapy.maps import WcsNDMap
-
     if isinstance(exclusion, WcsNDMap):
         digest = hashlib.sha256(np.ascontiguousarray(exclusion.data).tobytes())
         digest.update(exclusion.geom.to_header().tostring().encode())

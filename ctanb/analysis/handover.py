@@ -12,11 +12,23 @@ from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
 
+from astropy.time import Time
+from gammapy.data import DataStore, Observation, Observations
+from gammapy.datasets import Datasets, SpectrumDataset
+from gammapy.makers import ReflectedRegionsBackgroundMaker, SafeMaskMaker, SpectrumDatasetMaker
+from gammapy.maps import MapAxis, RegionGeom
+
 from ctanb.analysis.events import expand_inputs
 from ctanb.errors import DataError
-from ctanb.prov.record import InputFile
+from ctanb.prov.record import ActivityRecord, InputFile
 
-__all__ = ["load_observations", "on_off_datasets"]
+__all__ = [
+    "IRF_TYPES",
+    "in_good_time",
+    "load_observations",
+    "on_off_datasets",
+    "recorded_on_off_datasets",
+]
 
 IRF_TYPES = ("aeff", "edisp", "psf", "bkg")
 
@@ -29,11 +41,11 @@ def _index_folder(path: Path) -> Path | None:
     return None
 
 
-def load_observations(  # type: ignore[no-untyped-def]
+def load_observations(
     inputs: Iterable[InputFile | str | Path],
     required: Iterable[str] = (),
     apply_gti: bool = False,
-):
+) -> Observations:
     """Return gammapy ``Observations`` of the input runs, with their IRFs.
 
     Parameters
@@ -51,8 +63,6 @@ def load_observations(  # type: ignore[no-untyped-def]
     DataError
         Naming the run whose events or IRFs cannot be found, and what to do.
     """
-    from gammapy.data import DataStore, Observation, Observations
-
     observations = []
     stores: dict[Path, Any] = {}
     for item in inputs:
@@ -91,8 +101,6 @@ def in_good_time(observation: Any, bad_time_intervals: Any = None) -> list[Any]:
 
     Each part is gammapy's own ``Observation.select_time`` of one good segment.
     """
-    from astropy.time import Time
-
     gti = observation.gti
     segments = list(zip(gti.time_start, gti.time_stop, strict=True))
     for bad_start, bad_stop in [] if bad_time_intervals is None else bad_time_intervals:
@@ -109,7 +117,7 @@ def in_good_time(observation: Any, bad_time_intervals: Any = None) -> list[Any]:
     return [observation.select_time(Time([start, stop])) for start, stop in segments]
 
 
-def on_off_datasets(  # type: ignore[no-untyped-def]
+def on_off_datasets(
     inputs: Iterable[InputFile | str | Path],
     on_region: Any,
     energy_edges: Any,
@@ -117,7 +125,7 @@ def on_off_datasets(  # type: ignore[no-untyped-def]
     exclusion_mask: Any = None,
     apply_gti: bool = True,
     bad_time_intervals: Any = None,
-):
+) -> Datasets:
     """One gammapy ``SpectrumDatasetOnOff`` per run, made by gammapy's makers.
 
     ``SpectrumDatasetMaker`` (counts, exposure, energy dispersion) and
@@ -129,14 +137,6 @@ def on_off_datasets(  # type: ignore[no-untyped-def]
     ``exclusion_mask`` keeps OFF regions off known sources; with ``apply_gti`` each run
     is restricted to its GTIs (and outside ``bad_time_intervals``), as ctanb counts.
     """
-    from gammapy.datasets import Datasets, SpectrumDataset
-    from gammapy.makers import (
-        ReflectedRegionsBackgroundMaker,
-        SafeMaskMaker,
-        SpectrumDatasetMaker,
-    )
-    from gammapy.maps import MapAxis, RegionGeom
-
     axis = MapAxis.from_edges(energy_edges, name="energy", interp="log")
     true_axis = MapAxis.from_energy_bounds(0.05, 150, 60, unit="TeV", name="energy_true")
     empty = SpectrumDataset.create(
@@ -155,3 +155,22 @@ def on_off_datasets(  # type: ignore[no-untyped-def]
         dataset = background.run(dataset, observation)
         datasets.append(masker.run(dataset, observation) if masker else dataset)
     return datasets
+
+
+def recorded_on_off_datasets(
+    record: ActivityRecord, on_region: Any, energy_edges: Any, exclusion_mask: Any = None
+) -> Datasets:
+    """:func:`on_off_datasets` of a product's runs, with the good time it recorded.
+
+    The runs are ``record.inputs``; ``apply_gti`` and ``bad_time_intervals`` are the
+    product's recorded parameters, so gammapy counts the events the product counted.
+    """
+    parameters = record.parameters
+    return on_off_datasets(
+        record.inputs,
+        on_region,
+        energy_edges,
+        exclusion_mask=exclusion_mask,
+        apply_gti=parameters.get("apply_gti", True),
+        bad_time_intervals=parameters.get("bad_time_intervals"),
+    )

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -12,15 +11,20 @@ import numpy as np
 from astropy import units as u
 from astropy.table import Table
 from astropy.time import Time
+from gammapy.estimators import LightCurveEstimator
+from gammapy.modeling import Fit
+from gammapy.modeling.models import PowerLawSpectralModel, SkyModel
 from gammapy.stats import WStatCountsStatistic
 
+from ctanb.analysis.activity import Activity
 from ctanb.analysis.events import EventList
-from ctanb.analysis.exclusion import exclusion_parameter
-from ctanb.analysis.onoff import on_off_runs
+from ctanb.analysis.exclusion import as_exclusion_mask
+from ctanb.analysis.handover import recorded_on_off_datasets
+from ctanb.analysis.onoff import OnOffRuns, on_off_runs
+from ctanb.analysis.plots import points_figure
 from ctanb.analysis.product import TableProduct
 from ctanb.analysis.selection import EventSelection
 from ctanb.analysis.specs import LightCurveSpec
-from ctanb.prov.record import ActivityRecord
 
 __all__ = ["LightCurve", "make_light_curve"]
 
@@ -97,35 +101,13 @@ class LightCurve(TableProduct):
         gammapy.estimators.FluxPoints
             The light curve (``to_table(sed_type="flux", format="lightcurve")``, ``plot``).
         """
-        from astropy.time import Time
-        from gammapy.estimators import LightCurveEstimator
-        from gammapy.modeling import Fit
-        from gammapy.modeling.models import PowerLawSpectralModel, SkyModel
-
-        from ctanb.analysis.exclusion import as_exclusion_mask
-        from ctanb.analysis.handover import on_off_datasets
-
         low, high = (u.Quantity(e, u.TeV) for e in self.record.parameters["energy_range"])
         edges = u.Quantity(energy_edges) if energy_edges is not None else u.Quantity([low, high])
         region = on_region if on_region is not None else self.record.parameters["on_region"]
         fine = np.geomspace(edges[0].to_value(u.TeV), edges[-1].to_value(u.TeV), 9) * u.TeV
-        parameters = self.record.parameters
-        datasets = on_off_datasets(
-            self.record.inputs,
-            region,
-            fine,
-            exclusion_mask=as_exclusion_mask(parameters.get("exclusion"), region.center),
-            apply_gti=parameters.get("apply_gti", True),
-            bad_time_intervals=parameters.get("bad_time_intervals"),
-        )
-        if model is None:
-            model = SkyModel(spectral_model=PowerLawSpectralModel(index=2.5), name="source")
-            stacked = datasets.stack_reduce(name="stacked")
-            stacked.models = model
-            Fit().run(stacked)
-            model.spectral_model.index.frozen = True
-        elif not isinstance(model, SkyModel):
-            model = SkyModel(spectral_model=model, name="source")
+        mask = as_exclusion_mask(self.record.parameters.get("exclusion"), region.center)
+        datasets = recorded_on_off_datasets(self.record, region, fine, mask)
+        model = _source_model(model, datasets)
         datasets.models = model
         intervals = [
             Time([t0, t1], format="mjd", scale="tt")
@@ -138,8 +120,6 @@ class LightCurve(TableProduct):
 
     def plot(self) -> Any:
         """Return a bokeh plot of the excess per time bin with error bars."""
-        from ctanb.analysis.plots import points_figure
-
         error = np.sqrt(self.n_on + self.alpha**2 * self.n_off)
         return points_figure(
             0.5 * (self.time_min + self.time_max),
@@ -149,6 +129,23 @@ class LightCurve(TableProduct):
             y_label="excess counts",
             title="Light curve",
         )
+
+
+def _source_model(model: Any, datasets: Any) -> Any:
+    """The SkyModel whose amplitude is fitted per bin.
+
+    ``model`` itself (a spectral model is wrapped in one), else a power law fitted to all
+    the runs stacked, its index then frozen.
+    """
+    if model is None:
+        model = SkyModel(spectral_model=PowerLawSpectralModel(index=2.5), name="source")
+        stacked = datasets.stack_reduce(name="stacked")
+        stacked.models = model
+        Fit().run(stacked)
+        model.spectral_model.index.frozen = True
+    elif not isinstance(model, SkyModel):
+        model = SkyModel(spectral_model=model, name="source")
+    return model
 
 
 def _event_mjd(events: EventList) -> np.ndarray:
@@ -203,33 +200,54 @@ def make_light_curve(
         energy threshold (on a grid of 100 bins per decade), and nothing when its ON
         region lies beyond ``offset-max``.
     """
-    started = datetime.now(UTC)
-    low, high = (u.Quantity(e, u.TeV).value for e in energy_range)
+    activity = Activity("lightcurve", ENTRY_POINT, on_error)
+    band = tuple(u.Quantity(e, u.TeV).value for e in energy_range)
     selection = EventSelection.create(apply_gti, bad_time_intervals, safe_mask)
-    selected = on_off_runs(inputs, on_region, on_error, archive, selection, exclusion)
-    parameters = {
-        "on_region": selected.on_region,
-        "energy_range": energy_range,
-        "time_bins": time_bins,
-        "on_error": on_error,
-        "exclusion": exclusion_parameter(exclusion),
-        **selection.parameters(),
-    }
-    runs = selected.runs
-    intervals = np.array([_run_interval(events) for events, _ in runs])
+    selected = on_off_runs(inputs, on_region, activity, archive, selection, exclusion)
+    parameters = selected.parameters(on_error, energy_range=energy_range, time_bins=time_bins)
+    t_min, t_max = _time_bins(time_bins, selected)
+    n_on, n_off, background = _count_runs(selected, band, time_bins, t_min, t_max)
+    return LightCurve(
+        record=activity.record(parameters),
+        skipped=activity.skipped,
+        time_min=t_min,
+        time_max=t_max,
+        n_on=n_on,
+        n_off=n_off,
+        background=background,
+    )
+
+
+def _time_bins(time_bins: str | Time, selected: OnOffRuns) -> tuple[np.ndarray, np.ndarray]:
+    """The bins' starts and ends (MJD, TT): given edges, one per run, or one per night."""
+    intervals = np.array([_run_interval(events) for events, _ in selected.runs])
     if isinstance(time_bins, Time):
         edges = np.sort(np.asarray(time_bins.tt.mjd, dtype=float))
-        t_min, t_max = edges[:-1], edges[1:]
-    elif time_bins == "run":
-        t_min, t_max = intervals[:, 0], intervals[:, 1]
-    elif time_bins == "night":
+        return edges[:-1], edges[1:]
+    if time_bins == "run":
+        return intervals[:, 0], intervals[:, 1]
+    if time_bins == "night":
         # a night is the 24 h from noon (MJD + 0.5) that holds the run's start
         nights = np.unique(np.floor(intervals[:, 0] - 0.5))
-        t_min, t_max = nights + 0.5, nights + 1.5
-    else:
-        raise ValueError(f"time_bins must be 'run', 'night' or astropy Time edges: {time_bins!r}")
+        return nights + 0.5, nights + 1.5
+    raise ValueError(f"time_bins must be 'run', 'night' or astropy Time edges: {time_bins!r}")
+
+
+def _count_runs(
+    selected: OnOffRuns,
+    band: tuple[float, ...],
+    time_bins: str | Time,
+    t_min: np.ndarray,
+    t_max: np.ndarray,
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """ON counts, OFF counts and expected background per bin, summed over the runs.
+
+    ``band`` is the energy range (low, high) in TeV.
+    """
+    low, high = band
+    selection = selected.selection
     n_on, n_off, background = (np.zeros(len(t_min)) for _ in range(3))
-    for i, (events, masks) in enumerate(runs):
+    for i, (events, masks) in enumerate(selected.runs):
         threshold = low
         if selection.safe_mask is not None:
             observation = selection.observation(events, selected.files[i])
@@ -247,20 +265,4 @@ def make_light_curve(
         off = np.bincount(index[valid & masks.off], minlength=len(t_min))
         n_off += off
         background += masks.alpha * off
-    record = ActivityRecord(
-        name="lightcurve",
-        entry_point=ENTRY_POINT,
-        inputs=selected.inputs,
-        parameters=parameters,
-        started=started,
-        ended=datetime.now(UTC),
-    )
-    return LightCurve(
-        record=record,
-        skipped=selected.skipped,
-        time_min=t_min,
-        time_max=t_max,
-        n_on=n_on,
-        n_off=n_off,
-        background=background,
-    )
+    return n_on, n_off, background

@@ -13,14 +13,14 @@ import numpy as np
 from astropy.coordinates import SkyCoord
 from gammapy.makers import ReflectedRegionsFinder
 from gammapy.maps import RegionGeom
+from regions import CircleSkyRegion
 
+from ctanb.analysis.activity import Activity
 from ctanb.analysis.events import EventList, RunFile, expand_inputs, read_events
-from ctanb.analysis.exclusion import as_exclusion_mask
-from ctanb.analysis.product import SkippedRun
+from ctanb.analysis.exclusion import as_exclusion_mask, exclusion_parameter
 from ctanb.analysis.selection import EventSelection
 from ctanb.analysis.specs import SpectrumSpec
 from ctanb.errors import DataError
-from ctanb.prov.record import InputFile
 
 __all__ = [
     "DEFAULT_ON_RADIUS",
@@ -43,8 +43,6 @@ def default_on_region(events: EventList) -> Any:
     DataError
         When the run does not say where its target is: pass ``on_region``.
     """
-    from regions import CircleSkyRegion
-
     ra, dec = events.meta.get("RA_OBJ"), events.meta.get("DEC_OBJ")
     if ra is None or dec is None or not np.isfinite([ra, dec]).all():
         raise DataError(f"{events.path}: no RA_OBJ/DEC_OBJ in the header: pass on_region")
@@ -96,43 +94,55 @@ def on_off_masks(events: EventList, on_region: Any, exclusion_mask: Any = None) 
 
 @dataclass
 class OnOffRuns:
-    """The runs of an ON/OFF analysis with their masks, inputs and skipped runs."""
+    """The runs of an ON/OFF analysis with their masks, and what it selected them with."""
 
     runs: list[tuple[EventList, OnOffMasks]]
-    inputs: list[InputFile]
-    skipped: list[SkippedRun]
     on_region: Any
+    selection: EventSelection
+    exclusion: Any = None
     files: list[RunFile] = field(default_factory=list)
     exclusion_mask: Any = None
+
+    def parameters(self, on_error: str, **analysis: Any) -> dict[str, Any]:
+        """The keywords the product's provenance records (replay passes them back).
+
+        The ON region, ``analysis``'s own keywords, ``on_error``, the exclusion and the
+        event selection, in that order.
+        """
+        return {
+            "on_region": self.on_region,
+            **analysis,
+            "on_error": on_error,
+            "exclusion": exclusion_parameter(self.exclusion),
+            **self.selection.parameters(),
+        }
 
 
 def on_off_runs(
     inputs: Any,
     on_region: Any,
-    on_error: str,
+    activity: Activity,
     archive: str | None,
     selection: EventSelection | None = None,
     exclusion: Any = None,
 ) -> OnOffRuns:
     """Read every run and find its ON and OFF events (the first run's target by default).
 
-    ``selection`` keeps the events in good time; ``exclusion`` is the analysis's keyword
-    (see :func:`~ctanb.analysis.exclusion.as_exclusion_mask`), made into a mask around
-    the ON region once.
+    Each run used or skipped is noted in ``activity``. ``selection`` keeps the events in
+    good time; ``exclusion`` is the analysis's keyword (see
+    :func:`~ctanb.analysis.exclusion.as_exclusion_mask`), made into a mask around the ON
+    region once.
 
     Raises
     ------
     DataError
         For a bad run with ``on_error="raise"``, or when no run could be used.
     """
-    if on_error not in ("raise", "skip"):
-        raise ValueError(f"on_error must be 'raise' or 'skip', not {on_error!r}")
-    selection = selection or EventSelection()
-    result = OnOffRuns([], [], [], on_region)
+    result = OnOffRuns([], on_region, selection or EventSelection(), exclusion)
     made_mask = False
     for run in expand_inputs(inputs, archive=archive):
         try:
-            events = selection.good_events(read_events(run.path))
+            events = result.selection.good_events(read_events(run.path))
             if result.on_region is None:
                 result.on_region = default_on_region(events)
             if not made_mask:
@@ -140,17 +150,10 @@ def on_off_runs(
                 made_mask = True
             masks = on_off_masks(events, result.on_region, result.exclusion_mask)
         except DataError as exc:
-            if on_error == "raise":
-                raise
-            result.skipped.append(SkippedRun(str(run.path), str(exc)))
+            activity.skip(str(run.path), exc)
             continue
         result.runs.append((events, masks))
         result.files.append(run)
-        result.inputs.append(
-            InputFile(
-                str(run.url or run.path), events.obs_id, "events", events.checksum, run.collection
-            )
-        )
-    if not result.runs:
-        raise DataError("no run gave ON/OFF counts: " + "; ".join(s.reason for s in result.skipped))
+        activity.use(run, events)
+    activity.require_inputs("gave ON/OFF counts")
     return result

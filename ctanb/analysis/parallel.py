@@ -34,13 +34,13 @@ def get_client(n_workers: int = 2) -> Any:
 
 def gateway_cluster_name() -> str | None:
     """Name of the user's running dask-gateway cluster, or None (no gateway, no cluster)."""
-    import dask
+    import dask  # lazy: a serial analysis never needs dask (0.3 s to import)
 
     if not dask.config.get("gateway.address", None):
         return None
-    try:
+    try:  # dask-gateway is optional (the hub extra)
         from dask_gateway import Gateway
-        from dask_gateway.client import ClusterStatus
+        from dask_gateway.client import ClusterStatus  # (optional, as above)
     except ImportError:  # a gateway is configured but the client is not installed
         return None
     with Gateway() as gateway:
@@ -50,14 +50,14 @@ def gateway_cluster_name() -> str | None:
 
 @functools.cache
 def _scheduler_client(address: str) -> Any:
-    from dask.distributed import Client
+    from dask.distributed import Client  # lazy: only a dask run needs it
 
     return Client(address)
 
 
 @functools.cache
 def _gateway_client(name: str, n_workers: int) -> Any:
-    from dask_gateway import Gateway
+    from dask_gateway import Gateway  # optional (the hub extra)
 
     cluster = Gateway().connect(name)
     client = cluster.get_client()
@@ -69,7 +69,7 @@ def _gateway_client(name: str, n_workers: int) -> Any:
 
 @functools.cache
 def _local_client(n_workers: int) -> Any:
-    from dask.distributed import Client, LocalCluster
+    from dask.distributed import Client, LocalCluster  # lazy: only a dask run needs it
 
     return Client(
         LocalCluster(

@@ -1,4 +1,15 @@
-"""What every analysis product shares: its activity record, checksum and provenance."""
+"""What every analysis product shares: its activity record, checksum and provenance.
+
+:class:`Product` is the one base of ctanb's products (count maps, significance maps,
+ON/OFF spectra, light curves) and the interface code showing them relies on:
+
+- ``kind``: ``"countmap"``, ``"significance"``, ``"spectrum"`` or ``"lightcurve"``;
+- ``record`` (the :class:`~ctanb.prov.record.ActivityRecord`: inputs, parameters, times),
+  ``skipped`` runs, ``product_id``;
+- ``provenance`` (the W3C PROV document, drawn as a graph in notebooks), ``checksum()``;
+- ``to_fits(path)`` (FITS with a PROVENANCE HDU), ``plot()`` (a bokeh figure),
+  ``publish()`` (into the archive).
+"""
 
 from __future__ import annotations
 
@@ -10,8 +21,12 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
+from astropy.io import fits
 
+from ctanb.prov.document import build_document
+from ctanb.prov.fits import add_provenance_hdu
 from ctanb.prov.record import ActivityRecord
+from ctanb.search.publish import publish
 
 __all__ = ["Product", "SkippedRun", "TableProduct"]
 
@@ -45,8 +60,16 @@ class Product:
     kind = "product"
 
     def data_arrays(self) -> list[np.ndarray]:
-        """Return the arrays the product's checksum covers."""
-        raise NotImplementedError
+        """Return the arrays the product's checksum covers (each product says which)."""
+        raise NotImplementedError(f"{type(self).__name__} does not say which data it holds")
+
+    def to_fits(self, path: str | Path, overwrite: bool = True) -> Path:
+        """Write the product as FITS with a PROVENANCE HDU; return the path written."""
+        raise NotImplementedError(f"{type(self).__name__} cannot be written as FITS")
+
+    def plot(self) -> Any:
+        """Return a bokeh figure of the product."""
+        raise NotImplementedError(f"{type(self).__name__} has no plot")
 
     def checksum(self) -> str:
         """``sha256:<hex>`` of the product's data arrays.
@@ -71,15 +94,11 @@ class Product:
         ``release_date``, ``public``, ``title``, ``client``, ``token``) and returns its
         :class:`~ctanb.search.publish.PublishedProduct`.
         """
-        from ctanb.search.publish import publish
-
         return publish(self, **options)
 
     @cached_property
     def provenance(self) -> Any:
         """The product's W3C PROV document (shown as a graph in notebooks)."""
-        from ctanb.prov import build_document
-
         return build_document(
             self.record,
             product_id=self.product_id,
@@ -95,14 +114,10 @@ class TableProduct(Product):
 
     def to_table(self) -> Any:
         """Return the product as an astropy Table with units."""
-        raise NotImplementedError
+        raise NotImplementedError(f"{type(self).__name__} does not say how it is a table")
 
     def to_fits(self, path: str | Path, overwrite: bool = True) -> Path:
         """Write the table (HDU named after the product) with a PROVENANCE HDU."""
-        from astropy.io import fits
-
-        from ctanb.prov.fits import add_provenance_hdu
-
         hdulist = fits.HDUList([fits.PrimaryHDU(), fits.table_to_hdu(self.to_table())])
         hdulist[1].name = self.hdu_name
         add_provenance_hdu(hdulist, self.provenance)

@@ -16,8 +16,13 @@ from typing import Any
 import numpy as np
 from astropy import units as u
 from astropy.coordinates import Angle, SkyCoord
+from gammapy.datasets import MapDataset, SpectrumDataset
+from gammapy.makers import SafeMaskMaker
+from gammapy.maps import Map, MapAxis, RegionGeom, RegionNDMap
 
+from ctanb.analysis.handover import load_observations
 from ctanb.errors import DataError
+from ctanb.prov.record import InputFile
 
 __all__ = ["SAFE_METHODS", "SafeMask", "as_safe_mask", "load_observation"]
 
@@ -63,8 +68,6 @@ class SafeMask:
 
     def maker(self, position: SkyCoord | None = None) -> Any:
         """The ``SafeMaskMaker`` of gammapy with these settings (DL3 IRFs, at ``position``)."""
-        from gammapy.makers import SafeMaskMaker
-
         return SafeMaskMaker(
             methods=list(self.methods),
             aeff_percent=self.aeff_percent,
@@ -85,18 +88,12 @@ class SafeMask:
 
     def map_mask(self, observation: Any, geom: Any) -> np.ndarray:
         """The run's safe mask on a map geometry (WCS or HEALPix, with energy axis)."""
-        from gammapy.datasets import MapDataset
-        from gammapy.maps import Map
-
         dataset = MapDataset(counts=Map.from_geom(geom, dtype=np.float32), name="safe")
         masked = self.maker(geom.center_skydir).run(dataset, observation)
         return np.asarray(masked.mask_safe.data, dtype=bool)
 
     def region_mask(self, observation: Any, region: Any, energy_edges: u.Quantity) -> np.ndarray:
         """The run's safe mask per energy bin of an ON region (a spectrum's bins)."""
-        from gammapy.datasets import SpectrumDataset
-        from gammapy.maps import MapAxis, RegionGeom, RegionNDMap
-
         axis = MapAxis.from_edges(energy_edges, name="energy", interp="log")
         geom = RegionGeom.create(region=region, axes=[axis])
         dataset = SpectrumDataset(counts=RegionNDMap.from_geom(geom), name="safe")
@@ -130,9 +127,6 @@ def as_safe_mask(value: SafeMask | Iterable[str] | dict[str, Any] | None) -> Saf
 
 def load_observation(path: Any, obs_id: int | None) -> Any:
     """The gammapy observation (events and IRFs) of one run file, for its safe mask."""
-    from ctanb.analysis.handover import load_observations
-    from ctanb.prov.record import InputFile
-
     try:
         return load_observations([InputFile(str(path), obs_id)])[0]
     except DataError as exc:

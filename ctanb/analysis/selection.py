@@ -42,7 +42,20 @@ class EventSelection:
     def create(
         cls, apply_gti: bool = True, bad_time_intervals: Any = None, safe_mask: Any = None
     ) -> EventSelection:
-        """Build from the public keywords (Time pairs, method names), checking them."""
+        """Build from the keywords every analysis takes, checking them.
+
+        Parameters
+        ----------
+        apply_gti : bool
+            Count only the events inside each run's good time intervals (default).
+        bad_time_intervals : Time (n, 2) or sequence of (Time, Time), optional
+            Time intervals to leave out of every run, each ``[start, stop)``.
+        safe_mask : list of str or SafeMask, optional
+            gammapy ``SafeMaskMaker`` methods (``aeff-max``, ``edisp-bias``,
+            ``offset-max``, ...) applied to each run from its IRFs: a map's bins, a
+            spectrum's energy bins, or a light curve's events outside the run's safe range
+            count nothing.
+        """
         return cls(bool(apply_gti), as_time_intervals(bad_time_intervals), as_safe_mask(safe_mask))
 
     def parameters(self) -> dict[str, Any]:

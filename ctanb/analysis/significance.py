@@ -13,7 +13,8 @@ the maps equal theirs within float rounding:
    significance is WStat's signed sqrt(TS), which for ON/OFF counts is Li & Ma (1983)
    eq. 17.
 
-Every correlation is one ``scipy.signal.fftconvolve`` of the whole image: a 500 x 500 map
+Steps 2 and 3 are :func:`~ctanb.analysis.ring.ring_significance` (re-exported here): every
+correlation is one ``scipy.signal.fftconvolve`` of the whole image, so a 500 x 500 map
 takes milliseconds, not a loop over pixels.
 """
 
@@ -21,7 +22,6 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from dataclasses import dataclass
-from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -29,16 +29,22 @@ import numpy as np
 from astropy import units as u
 from astropy.coordinates import SkyCoord
 from astropy.io import fits
-from scipy.signal import fftconvolve
+from gammapy.datasets import MapDataset
+from gammapy.makers import MapDatasetMaker
+from gammapy.maps import Map, WcsGeom
 
-from ctanb.analysis.countmap import _binner, _fast_add, _mean_pointing, bin_indices, make_geom
-from ctanb.analysis.events import expand_inputs, read_events
+from ctanb.analysis.activity import Activity
+from ctanb.analysis.events import RunFile, expand_inputs, read_events
 from ctanb.analysis.exclusion import as_exclusion_mask, exclusion_parameter
-from ctanb.analysis.product import Product, SkippedRun
+from ctanb.analysis.geometry import runs_geom
+from ctanb.analysis.histogram import bin_events, binner_for
+from ctanb.analysis.plots import image_figure
+from ctanb.analysis.product import Product
+from ctanb.analysis.ring import ring_kernel, ring_significance, tophat_kernel
 from ctanb.analysis.safe import SafeMask, load_observation
 from ctanb.analysis.selection import EventSelection
 from ctanb.errors import DataError
-from ctanb.prov.record import ActivityRecord, InputFile
+from ctanb.prov.fits import add_provenance_hdu
 
 __all__ = [
     "SignificanceMap",
@@ -49,29 +55,6 @@ __all__ = [
 ]
 
 ENTRY_POINT = "ctanb.analysis.significance:make_significance_map"
-
-
-def ring_kernel(r_in: u.Quantity, width: u.Quantity, pixel: u.Quantity) -> np.ndarray:
-    """The ring as gammapy's ``RingBackgroundMaker`` makes it (peak-normalised)."""
-    from astropy.convolution import Ring2DKernel
-
-    scale = u.Quantity(pixel, u.deg)
-    ring = Ring2DKernel((u.Quantity(r_in) / scale).value, (u.Quantity(width) / scale).value)
-    ring.normalize("peak")
-    return np.asarray(ring.array, dtype=float)
-
-
-def tophat_kernel(radius: u.Quantity, pixel: u.Quantity) -> np.ndarray:
-    """The correlation disc as gammapy's ``ExcessMapEstimator`` makes it (peak 1)."""
-    from astropy.convolution import Tophat2DKernel
-
-    kernel = Tophat2DKernel((u.Quantity(radius) / u.Quantity(pixel, u.deg)).value).array
-    return np.asarray(kernel / kernel.max(), dtype=float)
-
-
-def _correlate(image: np.ndarray, kernel: np.ndarray) -> np.ndarray:
-    """Correlate an image with a symmetric kernel (one FFT convolution, same shape)."""
-    return np.asarray(fftconvolve(image, kernel, mode="same"))
 
 
 @dataclass
@@ -116,8 +99,6 @@ class SignificanceMap(Product):
 
     def to_fits(self, path: str | Path, overwrite: bool = True) -> Path:
         """Write every map (one HDU each, read by ``gammapy.maps.Map.read``) and PROVENANCE."""
-        from ctanb.prov.fits import add_provenance_hdu
-
         assert self.maps is not None
         hdulist = fits.HDUList([fits.PrimaryHDU()])
         for name, image in self.maps.items():
@@ -130,8 +111,6 @@ class SignificanceMap(Product):
 
     def plot(self, exclusion: bool = True) -> Any:
         """A bokeh image of the significance, with the exclusion mask's edge drawn."""
-        from ctanb.analysis.plots import image_figure
-
         assert self.maps is not None
         peak, _ = self.peak()
         fig = image_figure(self.significance, title=f"Li & Ma significance (peak {peak:.1f} sigma)")
@@ -156,15 +135,7 @@ def _stack_run(
     stacked: dict[str, np.ndarray],
 ) -> None:
     """Add one run's counts and background model, within its safe mask, to the stack."""
-    from gammapy.datasets import MapDataset
-    from gammapy.makers import MapDatasetMaker
-
-    counts = np.zeros(int(np.prod(geom.data_shape)))
-    binner = _binner(geom)
-    if binner is not None:
-        _fast_add(events, geom, binner, counts, track=False)
-    else:
-        counts += np.bincount(bin_indices(events, geom), minlength=counts.size)
+    counts = bin_events(events, geom, binner=binner_for(geom))
     dataset = MapDatasetMaker(selection=["background"]).run(
         MapDataset.create(geom, name="run"), observation
     )
@@ -177,61 +148,6 @@ def _stack_run(
     )
     stacked["safe"] |= run_mask
     assert stacked["counts"].shape == image
-
-
-def ring_significance(
-    counts: np.ndarray,
-    background: np.ndarray,
-    safe: np.ndarray,
-    exclusion: np.ndarray,
-    ring: np.ndarray,
-    tophat: np.ndarray,
-) -> dict[str, np.ndarray]:
-    """The ring background and Li & Ma maps from stacked 2D images (the vectorised core).
-
-    Parameters
-    ----------
-    counts, background : ndarray
-        Stacked counts and background model (0 outside ``safe``).
-    safe : ndarray of bool
-        Where any run's safe mask holds.
-    exclusion : ndarray of bool
-        True where background may be measured.
-    ring, tophat : ndarray
-        The ring and correlation kernels (:func:`ring_kernel`, :func:`tophat_kernel`).
-
-    Returns
-    -------
-    dict of ndarray
-        ``counts`` (correlated ON), ``n_off``, ``alpha``, ``background``, ``excess``,
-        ``sqrt_ts``: NaN outside the safe mask.
-    """
-    from gammapy.stats import WStatCountsStatistic
-
-    n_off_ring = _correlate(counts * exclusion, ring)
-    acceptance_off = _correlate(background * exclusion, ring)
-    mask = safe & (acceptance_off > 0)
-    with np.errstate(invalid="ignore", divide="ignore"):
-        # the background in each pixel, as the ring normalises it: alpha * OFF
-        model = np.where(mask, background * n_off_ring / acceptance_off, 0.0)
-    model = np.nan_to_num(model)
-    n_on = np.rint(_correlate(counts * mask, tophat))
-    n_off = _correlate(n_off_ring * mask, tophat)
-    model_disc = _correlate(model, tophat)
-    with np.errstate(invalid="ignore", divide="ignore"):
-        alpha = model_disc / n_off
-    stat = WStatCountsStatistic(n_on, n_off, alpha)
-    out = {
-        "counts": n_on,
-        "n_off": n_off,
-        "alpha": alpha,
-        "background": np.asarray(stat.n_bkg, dtype=float),
-        "excess": np.asarray(stat.n_sig, dtype=float),
-        "sqrt_ts": np.asarray(stat.sqrt_ts, dtype=float),
-    }
-    for values in out.values():
-        values[~mask] = np.nan
-    return out
 
 
 def make_significance_map(
@@ -265,91 +181,65 @@ def make_significance_map(
         mean pointing.
     energy_range : (Quantity, Quantity)
         Reconstructed energies counted (one band).
-    r_in, ring_width : Quantity
-        Inner radius and width of the background ring.
-    correlation_radius : Quantity
-        Radius of the disc the significance is computed in.
+    r_in, ring_width, correlation_radius : Quantity
+        Inner radius and width of the background ring; radius of the disc the
+        significance is computed in.
     offset_max : Quantity
         Each run counts only within this offset from its pointing (gammapy's
         ``offset-max`` safe mask).
     exclusion : "catalogs", None, sky regions or WcsNDMap
         Where no background may be measured: gamma-cat and HGPS sources in the field
         (default), nothing, those plus your regions, or a boolean mask (True = usable).
-    apply_gti, bad_time_intervals, safe_mask
-        Good time and safe range of each run, as in every analysis.
-    on_error : {"raise", "skip"}
-        Stop at a bad run or leave it out.
-    archive : str, optional
-        Archive URL for obs_id inputs.
+    apply_gti, bad_time_intervals, safe_mask, on_error, archive
+        Good time and safe range of each run, what to do with a bad run, and the archive
+        of obs_id inputs, as in :func:`~ctanb.analysis.make_count_map`.
 
     Returns
     -------
     SignificanceMap
-        The maps and their provenance.
-
-    Examples
-    --------
-    >>> sig = make_significance_map(crab_files)  # doctest: +SKIP
-    >>> sig.peak()  # doctest: +SKIP
+        The maps and their provenance (``peak()`` gives the highest significance).
     """
-    if on_error not in ("raise", "skip"):
-        raise ValueError(f"on_error must be 'raise' or 'skip', not {on_error!r}")
-    started = datetime.now(UTC)
-    low, high = (u.Quantity(e, u.TeV) for e in energy_range)
-    if not low < high:
-        raise ValueError("energy_range must be (low, high) with low < high")
-    if u.Quantity(r_in, u.deg) <= 0 * u.deg or u.Quantity(ring_width, u.deg) <= 0 * u.deg:
-        raise ValueError("r_in and ring_width must be positive angles")
+    activity = Activity("significance", ENTRY_POINT, on_error)
+    low, high = _energy_band(energy_range)
+    angles = _angles(r_in, ring_width, correlation_radius, offset_max)
     selection = EventSelection.create(apply_gti, bad_time_intervals, safe_mask)
-    methods = tuple(selection.safe_mask.methods) if selection.safe_mask else ()
-    base = selection.safe_mask or SafeMask(())
-    safe = SafeMask(
-        tuple(dict.fromkeys(("offset-max", *methods))),
-        offset_max=u.Quantity(offset_max, u.deg),
-        aeff_percent=base.aeff_percent,
-        bias_percent=base.bias_percent,
-    )
     runs = expand_inputs(inputs, archive=archive)
-    if skydir is None:
-        skydir = _mean_pointing(runs)
-    geom = make_geom(
-        skydir,
-        frame=frame,
-        width=width,
-        binsz=binsz,
-        proj=proj,
-        energy_edges=u.Quantity([low, high]),
-    )
-    shape = geom.data_shape[-2:]
-    stacked = {
-        "counts": np.zeros(shape),
-        "background": np.zeros(shape),
-        "safe": np.zeros(shape, dtype=bool),
+    geometry = {"frame": frame, "width": width, "binsz": binsz, "proj": proj}
+    skydir, geom = runs_geom(runs, skydir, **geometry, energy_edges=u.Quantity([low, high]))
+    safe = _with_offset_max(selection.safe_mask, offset_max)
+    stacked = _stack_runs(runs, geom, selection, safe, activity)
+    maps = _ring_maps(stacked, geom.to_image(), exclusion, r_in, ring_width, correlation_radius)
+    parameters = {"skydir": skydir, **geometry, "energy_range": (low, high), **angles}
+    parameters.update(exclusion=exclusion_parameter(exclusion), on_error=on_error)
+    parameters.update(selection.parameters())
+    return SignificanceMap(record=activity.record(parameters), skipped=activity.skipped, maps=maps)
+
+
+def _angles(
+    r_in: u.Quantity, ring_width: u.Quantity, correlation_radius: u.Quantity, offset_max: u.Quantity
+) -> dict[str, u.Quantity]:
+    """The map's angles in deg, as its provenance records them (the ring's checked)."""
+    angles = {
+        "r_in": u.Quantity(r_in, u.deg),
+        "ring_width": u.Quantity(ring_width, u.deg),
+        "correlation_radius": u.Quantity(correlation_radius, u.deg),
+        "offset_max": u.Quantity(offset_max, u.deg),
     }
-    used, skipped = [], []
-    for run in runs:
-        try:
-            events = selection.good_events(read_events(run.path))
-            observation = load_observation(run.path, events.obs_id)
-            _stack_run(events, observation, geom, safe, stacked)
-        except DataError as exc:
-            if on_error == "raise":
-                raise
-            skipped.append(SkippedRun(str(run.path), str(exc)))
-            continue
-        used.append(
-            InputFile(
-                str(run.url or run.path), events.obs_id, "events", events.checksum, run.collection
-            )
-        )
-    if not used:
-        raise DataError("no run could be used: " + "; ".join(s.reason for s in skipped))
-    image = geom.to_image()
-    mask_map = as_exclusion_mask(exclusion, image.center_skydir)
-    if mask_map is None:
-        excluded = np.ones(shape, dtype=bool)
-    else:  # reprojected onto the map as gammapy's RingBackgroundMaker does
-        excluded = np.asarray(mask_map.get_by_coord(image.get_coord()), dtype=bool)
+    if angles["r_in"] <= 0 * u.deg or angles["ring_width"] <= 0 * u.deg:
+        raise ValueError("r_in and ring_width must be positive angles")
+    return angles
+
+
+def _ring_maps(
+    stacked: dict[str, np.ndarray],
+    image: WcsGeom,
+    exclusion: Any,
+    r_in: u.Quantity,
+    ring_width: u.Quantity,
+    correlation_radius: u.Quantity,
+) -> dict[str, Map]:
+    """The ring background and Li & Ma maps of the stacked images, and the exclusion."""
+    excluded = _usable_pixels(exclusion, image)
     pixel = image.pixel_scales[0].to(u.deg)
     result = ring_significance(
         stacked["counts"],
@@ -359,31 +249,62 @@ def make_significance_map(
         ring_kernel(r_in, ring_width, pixel),
         tophat_kernel(correlation_radius, u.Quantity(np.mean(np.abs(image.wcs.wcs.cdelt)), u.deg)),
     )
-    from gammapy.maps import Map
-
     maps = {name: Map.from_geom(image, data=values) for name, values in result.items()}
     maps["exclusion"] = Map.from_geom(image, data=excluded)
-    parameters = {
-        "skydir": skydir,
-        "frame": frame,
-        "width": width,
-        "binsz": binsz,
-        "proj": proj,
-        "energy_range": (low, high),
-        "r_in": u.Quantity(r_in, u.deg),
-        "ring_width": u.Quantity(ring_width, u.deg),
-        "correlation_radius": u.Quantity(correlation_radius, u.deg),
-        "offset_max": u.Quantity(offset_max, u.deg),
-        "exclusion": exclusion_parameter(exclusion),
-        "on_error": on_error,
-        **selection.parameters(),
-    }
-    record = ActivityRecord(
-        name="significance",
-        entry_point=ENTRY_POINT,
-        inputs=used,
-        parameters=parameters,
-        started=started,
-        ended=datetime.now(UTC),
+    return maps
+
+
+def _energy_band(energy_range: tuple[u.Quantity, u.Quantity]) -> tuple[u.Quantity, u.Quantity]:
+    """The band's (low, high) in TeV, checked."""
+    low, high = (u.Quantity(e, u.TeV) for e in energy_range)
+    if not low < high:
+        raise ValueError("energy_range must be (low, high) with low < high")
+    return low, high
+
+
+def _with_offset_max(safe_mask: SafeMask | None, offset_max: u.Quantity) -> SafeMask:
+    """The safe mask with ``offset-max`` first: each run counts only near its pointing."""
+    methods = tuple(safe_mask.methods) if safe_mask else ()
+    base = safe_mask or SafeMask(())
+    return SafeMask(
+        tuple(dict.fromkeys(("offset-max", *methods))),
+        offset_max=u.Quantity(offset_max, u.deg),
+        aeff_percent=base.aeff_percent,
+        bias_percent=base.bias_percent,
     )
-    return SignificanceMap(record=record, skipped=skipped, maps=maps)
+
+
+def _stack_runs(
+    runs: list[RunFile],
+    geom: WcsGeom,
+    selection: EventSelection,
+    safe: SafeMask,
+    activity: Activity,
+) -> dict[str, np.ndarray]:
+    """Stack the runs' counts, background and safe masks (2D), noting each run used."""
+    shape = geom.data_shape[-2:]
+    stacked = {
+        "counts": np.zeros(shape),
+        "background": np.zeros(shape),
+        "safe": np.zeros(shape, dtype=bool),
+    }
+    for run in runs:
+        try:
+            events = selection.good_events(read_events(run.path))
+            observation = load_observation(run.path, events.obs_id)
+            _stack_run(events, observation, geom, safe, stacked)
+        except DataError as exc:
+            activity.skip(str(run.path), exc)
+            continue
+        activity.use(run, events)
+    activity.require_inputs("could be used")
+    return stacked
+
+
+def _usable_pixels(exclusion: Any, image: WcsGeom) -> np.ndarray:
+    """Where background may be measured, on the map's pixels (True = usable)."""
+    mask_map = as_exclusion_mask(exclusion, image.center_skydir)
+    if mask_map is None:
+        return np.ones(image.data_shape, dtype=bool)
+    # reprojected onto the map as gammapy's RingBackgroundMaker does
+    return np.asarray(mask_map.get_by_coord(image.get_coord()), dtype=bool)

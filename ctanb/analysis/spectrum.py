@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -13,12 +12,13 @@ from astropy import units as u
 from astropy.table import Table
 from gammapy.stats import WStatCountsStatistic
 
-from ctanb.analysis.exclusion import exclusion_parameter
-from ctanb.analysis.onoff import on_off_runs
+from ctanb.analysis.activity import Activity
+from ctanb.analysis.handover import recorded_on_off_datasets
+from ctanb.analysis.onoff import OnOffRuns, on_off_runs
+from ctanb.analysis.plots import points_figure
 from ctanb.analysis.product import TableProduct
 from ctanb.analysis.selection import EventSelection
 from ctanb.analysis.specs import SpectrumSpec
-from ctanb.prov.record import ActivityRecord
 
 __all__ = ["OnOffSpectrum", "extract_spectrum"]
 
@@ -115,16 +115,8 @@ class OnOffSpectrum(TableProduct):
         this product's in every bin above the IRF's safe energy threshold (gammapy's
         ``SafeMaskMaker``, "aeff-default"); bins below it are masked out of fits.
         """
-        from ctanb.analysis.handover import on_off_datasets
-
-        parameters = self.record.parameters
-        datasets = on_off_datasets(
-            self.record.inputs,
-            self.on_region,
-            self.energy_edges,
-            exclusion_mask=self.exclusion_mask,
-            apply_gti=parameters.get("apply_gti", True),
-            bad_time_intervals=parameters.get("bad_time_intervals"),
+        datasets = recorded_on_off_datasets(
+            self.record, self.on_region, self.energy_edges, self.exclusion_mask
         )
         return datasets.stack_reduce(name="stacked") if stack else datasets
 
@@ -142,8 +134,6 @@ class OnOffSpectrum(TableProduct):
 
     def plot(self) -> Any:
         """Return a bokeh plot of the excess per energy bin with Poisson error bars."""
-        from ctanb.analysis.plots import points_figure
-
         edges = self.energy_edges.to_value(u.TeV)
         centres = np.sqrt(edges[:-1] * edges[1:])
         error = np.sqrt(self.n_on + self.alpha**2 * self.n_off)
@@ -200,18 +190,28 @@ def extract_spectrum(
     OnOffSpectrum
         Counts, alpha, excess and significance per bin, with provenance.
     """
-    started = datetime.now(UTC)
+    activity = Activity("spectrum", ENTRY_POINT, on_error)
     edges = u.Quantity(energy_edges, u.TeV)
     selection = EventSelection.create(apply_gti, bad_time_intervals, safe_mask)
-    selected = on_off_runs(inputs, on_region, on_error, archive, selection, exclusion)
-    parameters = {
-        "on_region": selected.on_region,
-        "energy_edges": edges,
-        "on_error": on_error,
-        "exclusion": exclusion_parameter(exclusion),
-        **selection.parameters(),
-    }
-    on_rows, off_rows, alphas = [], [], []
+    selected = on_off_runs(inputs, on_region, activity, archive, selection, exclusion)
+    parameters = selected.parameters(on_error, energy_edges=edges)
+    on, off = _count_runs(selected, edges)
+    return OnOffSpectrum(
+        record=activity.record(parameters),
+        skipped=activity.skipped,
+        energy_edges=edges,
+        per_run_on=on,
+        per_run_off=off,
+        per_run_alpha=np.array([masks.alpha for _, masks in selected.runs]),
+        on_region=selected.on_region,
+        exclusion_mask=selected.exclusion_mask,
+    )
+
+
+def _count_runs(selected: OnOffRuns, edges: u.Quantity) -> tuple[np.ndarray, np.ndarray]:
+    """ON and OFF counts of each run (runs x bins), within its safe range if any."""
+    selection = selected.selection
+    on_rows, off_rows = [], []
     for (events, masks), run in zip(selected.runs, selected.files, strict=True):
         index = np.digitize(events.energy, edges.value) - 1
         valid = (index >= 0) & (index < len(edges) - 1)
@@ -224,22 +224,4 @@ def extract_spectrum(
             on, off = on * safe, off * safe
         on_rows.append(on)
         off_rows.append(off)
-        alphas.append(masks.alpha)
-    record = ActivityRecord(
-        name="spectrum",
-        entry_point=ENTRY_POINT,
-        inputs=selected.inputs,
-        parameters=parameters,
-        started=started,
-        ended=datetime.now(UTC),
-    )
-    return OnOffSpectrum(
-        record=record,
-        skipped=selected.skipped,
-        energy_edges=edges,
-        per_run_on=np.array(on_rows, dtype=float),
-        per_run_off=np.array(off_rows, dtype=float),
-        per_run_alpha=np.array(alphas),
-        on_region=selected.on_region,
-        exclusion_mask=selected.exclusion_mask,
-    )
+    return np.array(on_rows, dtype=float), np.array(off_rows, dtype=float)

@@ -102,6 +102,25 @@ def build_document(
     doc = Provenance()
     doc.add_namespace("ctanb", CTANB_NS)
     doc.add_namespace("voprov", VOPROV_NS)
+    activity = _add_activity(doc, record, product_id)
+    person = _add_agents(doc, record, activity)
+    product = doc.entity(
+        f"ctanb:product/{product_id}",
+        {
+            "prov:type": "voprov:Entity",
+            "prov:label": product_kind,
+            "ctanb:kind": product_kind,
+            "ctanb:checksum": product_checksum or "unknown",
+        },
+    )
+    doc.wasGeneratedBy(product, activity, record.ended)
+    doc.wasAttributedTo(product, person)
+    _add_inputs(doc, record, activity, product)
+    return doc
+
+
+def _add_activity(doc: ProvDocument, record: ActivityRecord, product_id: str) -> Any:
+    """The activity, with every parameter as an attribute and as a used Parameter entity."""
     activity_id = f"ctanb:activity/{_slug(product_id + record.started.isoformat())}"
     attributes: dict[str, Any] = {
         "prov:label": record.name,
@@ -130,7 +149,11 @@ def build_document(
             },
         )
         doc.used(activity, parameter, other_attributes={"prov:role": "parameter"})
+    return activity
 
+
+def _add_agents(doc: ProvDocument, record: ActivityRecord, activity: Any) -> Any:
+    """The software (with its libraries' versions) and the person; returns the person."""
     versions = software_versions()
     software = doc.agent(
         f"ctanb:software/ctanb-{versions['ctanb']}",
@@ -145,19 +168,11 @@ def build_document(
     )
     doc.wasAssociatedWith(activity, software, other_attributes={"voprov:role": "software"})
     doc.wasAssociatedWith(activity, person, other_attributes={"voprov:role": "operator"})
+    return person
 
-    product = doc.entity(
-        f"ctanb:product/{product_id}",
-        {
-            "prov:type": "voprov:Entity",
-            "prov:label": product_kind,
-            "ctanb:kind": product_kind,
-            "ctanb:checksum": product_checksum or "unknown",
-        },
-    )
-    doc.wasGeneratedBy(product, activity, record.ended)
-    doc.wasAttributedTo(product, person)
 
+def _add_inputs(doc: ProvDocument, record: ActivityRecord, activity: Any, product: Any) -> None:
+    """The archive query and every input file, used by the activity, the product's sources."""
     query_entity = None
     if record.query is not None:
         query_entity = doc.entity(
@@ -192,7 +207,6 @@ def build_document(
             )
     if query_entity is not None:
         doc.wasDerivedFrom(product, query_entity)
-    return doc
 
 
 def serialize(doc: ProvDocument, format: str = "json") -> str:
@@ -209,7 +223,7 @@ def serialize(doc: ProvDocument, format: str = "json") -> str:
 
 def to_svg(doc: ProvDocument) -> str:
     """Draw the document as an SVG graph with graphviz."""
-    from prov.dot import prov_to_dot
+    from prov.dot import prov_to_dot  # lazy: pydot is needed only to draw
 
     svg: bytes = prov_to_dot(doc).create_svg()  # type: ignore[attr-defined]
     return svg.decode()

@@ -56,7 +56,7 @@ def _from_json(value: Any) -> Any:
     if "__array__" in value:
         return np.asarray(value["__array__"], dtype=value["dtype"])
     if "__region__" in value:
-        from regions import Regions
+        from regions import Regions  # lazy: ~1 s to import, only a recorded region needs it
 
         return Regions.parse(value["__region__"], format="ds9")[0]
     return {k: _from_json(v) for k, v in value.items()}

@@ -1,7 +1,7 @@
 """What a product-making activity records about itself, before it becomes PROV.
 
 Every function that makes a product fills an :class:`ActivityRecord`; ``ctanb.prov``
-turns it into a W3C PROV document, and ``ctanb.prov.replay`` calls ``entry_point``
+turns it into a W3C PROV document, and ``ctanb.analysis.replay`` calls ``entry_point``
 again with the recorded inputs and parameters. This module is the contract between
 the analysis, search and job code (which fill records) and ``ctanb.prov`` (which
 reads them); it imports nothing heavy.

@@ -1,4 +1,8 @@
-"""Making provenance useful: lineage, diff and replay of a product's activity."""
+"""Making provenance useful: what a product's activity recorded, its lineage, and diffs.
+
+Replaying the activity runs an analysis, so it lives above this package, in
+:mod:`ctanb.analysis.replay`; it reads the document with the functions here.
+"""
 
 from __future__ import annotations
 
@@ -11,11 +15,29 @@ from prov.model import ProvDocument
 
 from ctanb.prov.document import CTANB_NS
 from ctanb.prov.params import decode
+from ctanb.prov.record import ActivityRecord, InputFile
 
-__all__ = ["Lineage", "diff", "lineage", "replay"]
+__all__ = [
+    "Lineage",
+    "activity_record",
+    "diff",
+    "lineage",
+    "provenance_document",
+    "recorded_activity",
+    "recorded_entry_point",
+    "recorded_parameters",
+    "recorded_value",
+]
 
 
-def _doc(product_or_doc: Any) -> ProvDocument:
+def provenance_document(product_or_doc: Any) -> ProvDocument:
+    """The PROV document of a product (its ``provenance``), or the document itself.
+
+    Raises
+    ------
+    TypeError
+        For an object that is neither a document nor carries one.
+    """
     if isinstance(product_or_doc, ProvDocument):
         return product_or_doc
     doc = getattr(product_or_doc, "provenance", None)
@@ -24,7 +46,8 @@ def _doc(product_or_doc: Any) -> ProvDocument:
     return doc
 
 
-def _value(record: Any, name: str) -> Any:
+def recorded_value(record: Any, name: str) -> Any:
+    """The value of the ``ctanb:<name>`` attribute of a PROV record (None when absent)."""
     values = record.get_attribute(f"ctanb:{name}")
     if not values:
         return None
@@ -32,11 +55,55 @@ def _value(record: Any, name: str) -> Any:
     return value.value if hasattr(value, "value") and not isinstance(value, str) else value
 
 
-def _activity(doc: ProvDocument) -> Any:
+def recorded_activity(doc: ProvDocument) -> Any:
+    """The one activity of a product's document (a ``prov.model.ProvActivity``).
+
+    Raises
+    ------
+    ValueError
+        When the document holds no activity or several.
+    """
     activities = [r for r in doc.get_records() if r.get_type().localpart == "Activity"]
     if len(activities) != 1:
         raise ValueError(f"expected one activity in the provenance, found {len(activities)}")
     return activities[0]
+
+
+def recorded_entry_point(doc: ProvDocument) -> str:
+    """The ``module:function`` the document says made the product (data: never import it)."""
+    return str(recorded_value(recorded_activity(doc), "entry_point"))
+
+
+def recorded_parameters(doc: ProvDocument) -> dict[str, Any]:
+    """The keyword arguments the activity recorded, decoded (Quantities keep their units)."""
+    return decode(str(recorded_value(recorded_activity(doc), "parameters")))
+
+
+def activity_record(doc: ProvDocument) -> ActivityRecord:
+    """The :class:`ActivityRecord` a document was built from: inputs, parameters, times.
+
+    Its ``name`` is the entry point's function name and its ``user`` the current user
+    (the document's own are in its agents).
+    """
+    activity = recorded_activity(doc)
+    entry_point = recorded_entry_point(doc)
+    return ActivityRecord(
+        name=entry_point.rsplit(":", 1)[-1],
+        entry_point=entry_point,
+        inputs=[
+            InputFile(
+                f["path"],
+                int(f["obs_id"]) if f["obs_id"] != "None" else None,
+                f["role"],
+                f["checksum"],
+                f["collection"] or None,
+            )
+            for f in lineage(doc).files
+        ],
+        parameters=recorded_parameters(doc),
+        started=activity.get_startTime(),
+        ended=activity.get_endTime(),
+    )
 
 
 @dataclass
@@ -60,7 +127,7 @@ class Lineage:
 
 def lineage(product_or_doc: Any) -> Lineage:
     """List the raw files, IRFs, archive query and software versions behind a product."""
-    doc = _doc(product_or_doc)
+    doc = provenance_document(product_or_doc)
     result = Lineage()
     for record in doc.get_records():
         identifier = str(record.identifier)
@@ -69,15 +136,15 @@ def lineage(product_or_doc: Any) -> Lineage:
                 continue
             result.files.append(
                 {
-                    k: str(_value(record, k))
+                    k: str(recorded_value(record, k))
                     for k in ("path", "obs_id", "role", "checksum", "collection", "order")
                 }
             )
         elif "query/" in identifier and record.get_type().localpart == "Entity":
             result.query = {
-                "adql": str(_value(record, "adql")),
-                "service_url": str(_value(record, "service_url")),
-                "obs_ids": str(_value(record, "obs_ids") or ""),
+                "adql": str(recorded_value(record, "adql")),
+                "service_url": str(recorded_value(record, "service_url")),
+                "obs_ids": str(recorded_value(record, "obs_ids") or ""),
             }
         elif "software/" in identifier:
             for key, values in record.attributes:
@@ -85,10 +152,6 @@ def lineage(product_or_doc: Any) -> Lineage:
                     result.software[key.localpart.removeprefix("version_")] = str(values)
     result.files.sort(key=lambda f: int(f["order"]))
     return result
-
-
-def _parameters(doc: ProvDocument) -> dict[str, Any]:
-    return decode(str(_value(_activity(doc), "parameters")))
 
 
 def _same(a: Any, b: Any) -> bool:
@@ -114,8 +177,8 @@ def diff(a: Any, b: Any) -> dict[str, Any]:
         ``{"parameters": {name: (value_a, value_b)}, "inputs_only_in_a": [...],
         "inputs_only_in_b": [...], "activity": (name_a, name_b) or None}``
     """
-    doc_a, doc_b = _doc(a), _doc(b)
-    pa, pb = _parameters(doc_a), _parameters(doc_b)
+    doc_a, doc_b = provenance_document(a), provenance_document(b)
+    pa, pb = recorded_parameters(doc_a), recorded_parameters(doc_b)
     changed = {
         name: (pa.get(name), pb.get(name))
         for name in sorted(set(pa) | set(pb))
@@ -123,54 +186,10 @@ def diff(a: Any, b: Any) -> dict[str, Any]:
     }
     files_a = {(f["checksum"], f["path"]) for f in lineage(doc_a).files}
     files_b = {(f["checksum"], f["path"]) for f in lineage(doc_b).files}
-    name_a, name_b = (_value(_activity(d), "entry_point") for d in (doc_a, doc_b))
+    name_a, name_b = (recorded_value(recorded_activity(d), "entry_point") for d in (doc_a, doc_b))
     return {
         "parameters": changed,
         "inputs_only_in_a": sorted(p for _, p in files_a - files_b),
         "inputs_only_in_b": sorted(p for _, p in files_b - files_a),
         "activity": None if name_a == name_b else (name_a, name_b),
     }
-
-
-def replay(product_or_doc: Any, *, archive: str | None = None) -> Any:
-    """Run the recorded activity again on the recorded inputs with the recorded parameters.
-
-    Only ctanb's own analyses are replayed (:data:`ctanb.prov.registry.REPLAYABLE`); the
-    document's ``module:function`` is looked up there, never imported. Every input's sha256
-    is checked against the document before the analysis runs, and the replayed product
-    must record the same inputs.
-
-    Parameters
-    ----------
-    product_or_doc : product or ProvDocument
-        A ctanb product (count map, spectrum, light curve) or its provenance document.
-    archive : str, optional
-        The archive that inputs recorded as data URLs may be fetched from (default
-        ``CTANB_SERVICE_URL``).
-
-    Returns
-    -------
-    product
-        The product made again.
-
-    Raises
-    ------
-    ReplayRefusedError
-        For an entry point that is not a replayable ctanb analysis, unknown parameters, or
-        an input that is missing or whose sha256 differs from the recorded one.
-    """
-    from ctanb.prov.registry import ReplayRefusedError, replayable, verified_inputs
-
-    doc = _doc(product_or_doc)
-    entry_point = str(_value(_activity(doc), "entry_point"))
-    parameters = _parameters(doc)
-    func = replayable(entry_point, parameters)
-    recorded = lineage(doc).event_lists
-    inputs = verified_inputs(recorded, archive)
-    product = func(inputs, **parameters)
-    again = [f["checksum"] for f in lineage(product).event_lists]
-    if again != [f["checksum"] for f in recorded]:  # a file changed while it was read
-        raise ReplayRefusedError(
-            "replay refused: the inputs changed while the analysis read them; replay again"
-        )
-    return product

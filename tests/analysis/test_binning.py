@@ -10,8 +10,9 @@ import pytest
 from astropy.coordinates import SkyCoord
 
 from ctanb.analysis.binning import FAST_PROJECTIONS, FastWcsBinner, unit_vectors
-from ctanb.analysis.countmap import bin_events, bin_indices, make_geom
 from ctanb.analysis.events import RunEvents
+from ctanb.analysis.geometry import make_geom
+from ctanb.analysis.histogram import bin_events, bin_indices
 
 EDGES = np.geomspace(0.1, 100, 21) * u.TeV
 
@@ -81,8 +82,8 @@ def test_projections_without_a_fast_path_use_wcslib():
 
 def test_sparse_run_cube_and_touched_bins(data_dir):
     """One run's cube as (bins, counts): equal to the dense one; the work cube is reset."""
-    from ctanb.analysis.countmap import bin_events_sparse
     from ctanb.analysis.events import read_events
+    from ctanb.analysis.histogram import bin_events_sparse
 
     path = data_dir / "hess-dl3-dr1" / "data" / "hess_dl3_dr1_obs_id_023523.fits.gz"
     events = read_events(path)

@@ -202,7 +202,8 @@ def test_fast_projections_on_real_events_equal_gammapy(data_dir, proj):
 def test_geometries_are_remembered_and_counts_are_float32():
     from astropy.coordinates import FK5
 
-    from ctanb.analysis.countmap import FLOAT32_EXACT, _counts_dtype, make_geom
+    from ctanb.analysis.geometry import make_geom
+    from ctanb.analysis.stacking import FLOAT32_EXACT, counts_dtype
 
     crab = SkyCoord(83.633, 22.014, unit="deg")
     assert make_geom(crab, width=2 * u.deg) is make_geom(crab, width=2 * u.deg)
@@ -213,5 +214,5 @@ def test_geometries_are_remembered_and_counts_are_float32():
     )
     assert j2000.center_skydir.separation(b1950.center_skydir) > 0.1 * u.deg
     # float32 counts (gammapy's dtype) unless a bin holds 2**24 or more
-    assert _counts_dtype(np.array([1.0, FLOAT32_EXACT - 1.0])).dtype == np.float32
-    assert _counts_dtype(np.array([1.0, FLOAT32_EXACT])).dtype == np.float64
+    assert counts_dtype(np.array([1.0, FLOAT32_EXACT - 1.0])).dtype == np.float32
+    assert counts_dtype(np.array([1.0, FLOAT32_EXACT])).dtype == np.float64

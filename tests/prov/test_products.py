@@ -15,7 +15,7 @@ from astropy.time import Time
 from regions import CircleSkyRegion
 
 from ctanb.analysis import extract_spectrum, make_light_curve
-from ctanb.prov import lineage, read_provenance_hdu, replay, serialize
+from ctanb.prov import activity_record, lineage, read_provenance_hdu, replay, serialize
 from ctanb.prov.params import describe
 
 CRAB = [23523, 23526]
@@ -72,6 +72,20 @@ def test_fits_product_keeps_its_provenance(made, tmp_path):
         text = hdulist["PROVENANCE"].data["PROV_JSON"][0]
     assert again == product.provenance
     assert json.loads(text)["activity"]
+
+
+def test_the_record_read_back_from_a_file_is_the_one_it_was_made_with(made, tmp_path):
+    product, _ = made
+    path = product.to_fits(tmp_path / f"{product.kind}.fits")
+    with fits.open(path) as hdulist:
+        record = activity_record(read_provenance_hdu(hdulist))
+    made_with = product.record
+    assert record.entry_point == made_with.entry_point
+    assert record.name == made_with.entry_point.rsplit(":", 1)[1]
+    assert record.inputs == made_with.inputs
+    assert record.parameters.keys() == made_with.parameters.keys()
+    assert record.parameters["on_region"].center.ra == ON.center.ra
+    assert (record.started, record.ended) == (made_with.started, made_with.ended)
 
 
 def test_replay_gives_the_same_data(made):

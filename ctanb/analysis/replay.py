@@ -1,4 +1,4 @@
-"""The analyses that :func:`ctanb.prov.replay` may run again, and the checks before it does.
+"""Replay: run a product's recorded analysis again, only if ctanb may and its inputs match.
 
 A provenance document is data that anyone can write: a FITS file's PROVENANCE HDU can be
 forged. So replay never imports a ``module:function`` named in a document. It looks the
@@ -10,6 +10,9 @@ input file against the document before anything runs. Any mismatch raises
 Inputs recorded as archive data URLs (``<archive>/data/<collection>/<obs_id>``) are fetched
 only from the archive the caller trusts (``archive=``, else ``CTANB_SERVICE_URL``): a forged
 document cannot make replay send the caller's token to another host.
+
+Replay runs analyses, so it lives here, above :mod:`ctanb.prov` (which only reads the
+documents); ``ctanb.prov.replay`` is kept as an alias of :func:`replay`.
 """
 
 from __future__ import annotations
@@ -19,101 +22,72 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from ctanb.analysis import countmap, lightcurve, significance, spectrum
+from ctanb.analysis.cache import file_sha256
+from ctanb.analysis.events import DATA_URL, RunFile, expand_inputs
+from ctanb.config import get_settings
 from ctanb.errors import CtanbError
+from ctanb.prov.tools import (
+    lineage,
+    provenance_document,
+    recorded_entry_point,
+    recorded_parameters,
+)
 
-__all__ = ["REPLAYABLE", "ReplayRefusedError", "Replayable", "replayable", "verified_inputs"]
+__all__ = [
+    "REPLAYABLE",
+    "ReplayRefusedError",
+    "Replayable",
+    "replay",
+    "replayable",
+    "verified_inputs",
+]
 
 
 class ReplayRefusedError(CtanbError):
     """A provenance document that replay will not run; the message says why and what to do."""
 
 
-def _count_map() -> Callable[..., Any]:
-    from ctanb.analysis.countmap import make_count_map
-
-    return make_count_map
-
-
-def _spectrum() -> Callable[..., Any]:
-    from ctanb.analysis.spectrum import extract_spectrum
-
-    return extract_spectrum
-
-
-def _light_curve() -> Callable[..., Any]:
-    from ctanb.analysis.lightcurve import make_light_curve
-
-    return make_light_curve
-
-
-def _significance_map() -> Callable[..., Any]:
-    from ctanb.analysis.significance import make_significance_map
-
-    return make_significance_map
-
-
 # What every analysis records about its event selection (GTIs, safe energy ranges).
 _SELECTION = frozenset({"apply_gti", "bad_time_intervals", "safe_mask", "on_error"})
+# What every map records about its geometry (count maps and significance maps).
+_MAP = frozenset({"skydir", "frame", "width", "binsz", "proj"})
 
 
 @dataclass(frozen=True)
 class Replayable:
-    """One analysis replay may run: how to get its function and which keywords it records.
+    """One analysis replay may run: its function and which keywords it records.
 
     Parameters
     ----------
-    load : callable
-        Returns the function (imported from a fixed module, never from the document).
+    function : callable
+        The analysis (imported from a fixed module, never named by the document).
     keywords : frozenset of str
         The keyword arguments the analysis records; a document with any other is refused
         (``archive`` or ``client`` from a document could send data or tokens elsewhere).
     """
 
-    load: Callable[[], Callable[..., Any]]
+    function: Callable[..., Any]
     keywords: frozenset[str]
 
 
 #: Recorded entry point -> the analysis it names. Nothing outside this table is replayed.
 REPLAYABLE: dict[str, Replayable] = {
-    "ctanb.analysis.countmap:make_count_map": Replayable(
-        _count_map,
-        frozenset(
-            {
-                "skydir",
-                "frame",
-                "width",
-                "binsz",
-                "proj",
-                "energy_edges",
-                "healpix_nside",
-            }
-        )
-        | _SELECTION,
+    countmap.ENTRY_POINT: Replayable(
+        countmap.make_count_map, _MAP | {"energy_edges", "healpix_nside"} | _SELECTION
     ),
-    "ctanb.analysis.spectrum:extract_spectrum": Replayable(
-        _spectrum, frozenset({"on_region", "energy_edges", "exclusion"}) | _SELECTION
+    spectrum.ENTRY_POINT: Replayable(
+        spectrum.extract_spectrum,
+        frozenset({"on_region", "energy_edges", "exclusion"}) | _SELECTION,
     ),
-    "ctanb.analysis.lightcurve:make_light_curve": Replayable(
-        _light_curve,
+    lightcurve.ENTRY_POINT: Replayable(
+        lightcurve.make_light_curve,
         frozenset({"on_region", "energy_range", "time_bins", "exclusion"}) | _SELECTION,
     ),
-    "ctanb.analysis.significance:make_significance_map": Replayable(
-        _significance_map,
-        frozenset(
-            {
-                "skydir",
-                "frame",
-                "width",
-                "binsz",
-                "proj",
-                "energy_range",
-                "r_in",
-                "ring_width",
-                "correlation_radius",
-                "offset_max",
-                "exclusion",
-            }
-        )
+    significance.ENTRY_POINT: Replayable(
+        significance.make_significance_map,
+        _MAP
+        | {"energy_range", "r_in", "ring_width", "correlation_radius", "offset_max", "exclusion"}
         | _SELECTION,
     ),
 }
@@ -143,14 +117,12 @@ def replayable(entry_point: str, parameters: dict[str, Any]) -> Callable[..., An
             f"replay refused: the provenance gives {entry_point} parameters it never records "
             f"({', '.join(unknown)}). The document was altered: do not trust this file."
         )
-    return entry.load()
+    return entry.function
 
 
 def _trusted_archive(archive: str | None) -> str | None:
     if archive:
         return archive.rstrip("/")
-    from ctanb.config import get_settings
-
     url = get_settings().service_url
     return str(url).rstrip("/") if url else None
 
@@ -171,9 +143,6 @@ def verified_inputs(files: list[dict[str, str]], archive: str | None = None) -> 
         For a missing file, a file whose bytes differ from the recorded sha256, a checksum
         that is not a sha256, or a data URL of another archive.
     """
-    from ctanb.analysis.cache import file_sha256
-    from ctanb.analysis.events import DATA_URL, RunFile, expand_inputs
-
     if not files:
         raise ReplayRefusedError("replay refused: the provenance records no input event list")
     trusted = _trusted_archive(archive)
@@ -217,3 +186,45 @@ def verified_inputs(files: list[dict[str, str]], archive: str | None = None) -> 
             )
         runs.append(run)
     return runs
+
+
+def replay(product_or_doc: Any, *, archive: str | None = None) -> Any:
+    """Run the recorded activity again on the recorded inputs with the recorded parameters.
+
+    Only ctanb's own analyses are replayed (:data:`REPLAYABLE`); the document's
+    ``module:function`` is looked up there, never imported. Every input's sha256 is
+    checked against the document before the analysis runs, and the replayed product must
+    record the same inputs.
+
+    Parameters
+    ----------
+    product_or_doc : product or ProvDocument
+        A ctanb product (count map, spectrum, light curve, significance map) or its
+        provenance document.
+    archive : str, optional
+        The archive that inputs recorded as data URLs may be fetched from (default
+        ``CTANB_SERVICE_URL``).
+
+    Returns
+    -------
+    product
+        The product made again.
+
+    Raises
+    ------
+    ReplayRefusedError
+        For an entry point that is not a replayable ctanb analysis, unknown parameters, or
+        an input that is missing or whose sha256 differs from the recorded one.
+    """
+    doc = provenance_document(product_or_doc)
+    parameters = recorded_parameters(doc)
+    func = replayable(recorded_entry_point(doc), parameters)
+    recorded = lineage(doc).event_lists
+    inputs = verified_inputs(recorded, archive)
+    product = func(inputs, **parameters)
+    again = [f["checksum"] for f in lineage(product).event_lists]
+    if again != [f["checksum"] for f in recorded]:  # a file changed while it was read
+        raise ReplayRefusedError(
+            "replay refused: the inputs changed while the analysis read them; replay again"
+        )
+    return product
