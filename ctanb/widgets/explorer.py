@@ -15,10 +15,15 @@ import traitlets
 from astropy import units as u
 from astropy.table import Table
 
-from ctanb.widgets.actions import Actions, Product
+from ctanb.config import get_settings
+from ctanb.jobs import JobClient
+from ctanb.widgets.actions import Actions
+from ctanb.widgets.counterparts import show_counterparts
 from ctanb.widgets.forms import ConeSearch
 from ctanb.widgets.history import History
+from ctanb.widgets.jobs import JobMonitor
 from ctanb.widgets.obscore_form import ObsCoreSearch
+from ctanb.widgets.products import AnalysisRun
 from ctanb.widgets.samp import SampSender
 from ctanb.widgets.skyview import SkyView
 from ctanb.widgets.table import ResultsTable
@@ -77,8 +82,6 @@ class Explorer(w.VBox):
         samp_mode: str = "auto",
         jobs: Any = None,
     ) -> None:
-        from ctanb.config import get_settings
-
         self._results: Table | None = None
         self._job_client = jobs
         self._monitor: Any = None
@@ -167,7 +170,7 @@ class Explorer(w.VBox):
         return self.table.selected
 
     @property
-    def products(self) -> list[Product]:
+    def products(self) -> list[AnalysisRun]:
         """Analysis products made from the buttons, oldest first."""
         return self.actions.products
 
@@ -202,9 +205,6 @@ class Explorer(w.VBox):
     def monitor(self) -> Any:
         """The Jobs tab's :class:`~ctanb.widgets.jobs.JobMonitor` (made when first needed)."""
         if self._monitor is None:
-            from ctanb.jobs import JobClient
-            from ctanb.widgets.jobs import JobMonitor
-
             client = self._job_client or JobClient(self.archive)
             self._monitor = JobMonitor(client, job_types=("countmap", "spectrum", "lightcurve"))
             self.jobs_tab.children = [self._monitor]
@@ -243,8 +243,6 @@ class Explorer(w.VBox):
 
     def show_counterparts(self, radius: Any = None) -> Table:
         """Show other instruments' sources in the field, one sky layer per instrument."""
-        from ctanb.widgets.counterparts import show_counterparts
-
         return show_counterparts(self, radius)
 
     def _fill_obscore_form(self, change: dict) -> None:
@@ -253,15 +251,13 @@ class Explorer(w.VBox):
             self._obscore_filled = True
             self.obscore_search.fill_choices()
 
-    def _show_product(self, product: Product) -> None:
-        if product.kind != "count_map":
+    def _show_product(self, product: AnalysisRun) -> None:
+        if not product.is_sky_image:
             return
-        counts = product.value
-        for attribute in ("counts", "map"):
-            if getattr(product.value, attribute, None) is not None:
-                counts = getattr(product.value, attribute)
-                break
+        counts = getattr(product.value, "map", None)  # a CountMap's gammapy Map
+        if counts is None:
+            counts = product.value
         try:
             self.sky.add_count_map(counts, name=f"counts {len(self.products)}")
         except Exception as exc:
-            self.actions._message(f"count map made; not shown on the sky: {exc}", error=True)
+            self.actions.show_message(f"count map made; not shown on the sky: {exc}", error=True)
