@@ -82,6 +82,7 @@ def circle(center: SkyCoord, radius: u.Quantity) -> str:
 
 def region_geometry(region: Any) -> str:
     """ADQL geometry of a ``regions`` sky region (CircleSkyRegion or PolygonSkyRegion)."""
+    # regions takes ~1 s to import: only a search by region needs it
     from regions import CircleSkyRegion, PolygonSkyRegion
 
     if isinstance(region, CircleSkyRegion):
@@ -249,6 +250,52 @@ def obscore_query(
     TypeError, ValueError
         Naming the keyword with a wrong type, unit or an unknown column.
     """
+    options = {
+        "target": target,
+        "region": region,
+        "time": time,
+        "energy": energy,
+        "events_above": events_above,
+        "telescope": telescope,
+        "exclude_pointing_mode": exclude_pointing_mode,
+    }
+    where = _option_conditions(**options) + _column_conditions(column_constraints)
+    if order_by is not None and order_by not in COLUMN_BY_NAME:
+        raise ValueError(f"order_by: unknown ObsCore column {order_by!r}")
+    text = f"SELECT {_select(columns)} FROM {TABLE}"
+    if where:
+        text += " WHERE " + " AND ".join(where)
+    if order_by:
+        text += f" ORDER BY {order_by}"
+    constraints = {k: v for k, v in {**options, **column_constraints}.items() if v is not None}
+    return Query(text, constraints)
+
+
+def _overlap(
+    interval: tuple[Any, Any], columns: tuple[str, str], value_of: Any, name: str
+) -> list[str]:
+    """Rows whose ``(min column, max column)`` overlaps ``(low, high)`` (None: open end)."""
+    low, high = interval
+    min_column, max_column = columns
+    where = []
+    if low is not None:
+        where.append(f"{max_column} >= {literal(value_of(low, name))}")
+    if high is not None:
+        where.append(f"{min_column} <= {literal(value_of(high, name))}")
+    return where
+
+
+def _option_conditions(
+    *,
+    target: str | Sequence[str] | None,
+    region: Any,
+    time: tuple[Time | None, Time | None] | None,
+    energy: tuple[u.Quantity | None, u.Quantity | None] | None,
+    events_above: u.Quantity | None,
+    telescope: str | None,
+    exclude_pointing_mode: str | Sequence[str] | None,
+) -> list[str]:
+    """The conditions of :func:`obscore_query`'s search options."""
     where: list[str] = []
     if target is not None:
         where.append(
@@ -257,17 +304,9 @@ def obscore_query(
     if region is not None:
         where.append(f"1 = INTERSECTS(s_region, {region_geometry(region)})")
     if time is not None:
-        start, stop = time
-        if start is not None:
-            where.append(f"t_max >= {literal(_time_mjd(start, 'time'))}")
-        if stop is not None:
-            where.append(f"t_min <= {literal(_time_mjd(stop, 'time'))}")
+        where += _overlap(time, ("t_min", "t_max"), _time_mjd, "time")
     if energy is not None:
-        low, high = energy
-        if low is not None:
-            where.append(f"energy_max >= {literal(_energy_tev(low, 'energy'))}")
-        if high is not None:
-            where.append(f"energy_min <= {literal(_energy_tev(high, 'energy'))}")
+        where += _overlap(energy, ("energy_min", "energy_max"), _energy_tev, "energy")
     if events_above is not None:
         where.append(f"event_energy_max >= {literal(_energy_tev(events_above, 'events_above'))}")
     if telescope is not None:
@@ -276,6 +315,12 @@ def obscore_query(
     if exclude_pointing_mode is not None:
         modes = ", ".join(literal(m) for m in _as_list(exclude_pointing_mode))
         where.append(f"(pointing_mode IS NULL OR pointing_mode NOT IN ({modes}))")
+    return where
+
+
+def _column_conditions(column_constraints: dict[str, Any]) -> list[str]:
+    """The conditions on ObsCore columns given by name (``target_class="blazar"``...)."""
+    where = []
     for column, value in column_constraints.items():
         if column not in COLUMN_BY_NAME:
             raise TypeError(
@@ -285,25 +330,4 @@ def obscore_query(
         if column == "target_class" and value in ("blazar", "blazars"):
             value = list(BLAZAR_CLASSES)
         where.append(_column_condition(column, value))
-    if order_by is not None and order_by not in COLUMN_BY_NAME:
-        raise ValueError(f"order_by: unknown ObsCore column {order_by!r}")
-    text = f"SELECT {_select(columns)} FROM {TABLE}"
-    if where:
-        text += " WHERE " + " AND ".join(where)
-    if order_by:
-        text += f" ORDER BY {order_by}"
-    constraints = {
-        k: v
-        for k, v in {
-            "target": target,
-            "region": region,
-            "time": time,
-            "energy": energy,
-            "events_above": events_above,
-            "telescope": telescope,
-            "exclude_pointing_mode": exclude_pointing_mode,
-            **column_constraints,
-        }.items()
-        if v is not None
-    }
-    return Query(text, constraints)
+    return where
