@@ -7,7 +7,7 @@ that names it.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from typing import Any
 
 import numpy as np
@@ -184,11 +184,7 @@ def _column_condition(column: str, value: Any) -> str:
         if len(value) != 2:
             raise ValueError(f"{column}: a range is (low, high), with None for an open end")
         low, high = value
-        parts = []
-        if low is not None:
-            parts.append(f"{column} >= {_column_value(column, low)}")
-        if high is not None:
-            parts.append(f"{column} <= {_column_value(column, high)}")
+        parts = _bounds(low, high, (column, column), lambda v: _column_value(column, v))
         if not parts:
             raise ValueError(f"{column}: a range needs at least one end")
         return " AND ".join(parts)
@@ -271,18 +267,18 @@ def obscore_query(
     return Query(text, constraints)
 
 
-def _overlap(
-    interval: tuple[Any, Any], columns: tuple[str, str], value_of: Any, name: str
-) -> list[str]:
-    """Rows whose ``(min column, max column)`` overlaps ``(low, high)`` (None: open end)."""
-    low, high = interval
-    min_column, max_column = columns
-    where = []
+def _bounds(low: Any, high: Any, columns: tuple[str, str], text: Callable[[Any], str]) -> list[str]:
+    """``columns[0] >= low`` and ``columns[1] <= high`` for the ends given (None: open).
+
+    ``text`` makes each end's ADQL literal.
+    """
+    low_column, high_column = columns
+    parts = []
     if low is not None:
-        where.append(f"{max_column} >= {literal(value_of(low, name))}")
+        parts.append(f"{low_column} >= {text(low)}")
     if high is not None:
-        where.append(f"{min_column} <= {literal(value_of(high, name))}")
-    return where
+        parts.append(f"{high_column} <= {text(high)}")
+    return parts
 
 
 def _option_conditions(
@@ -303,10 +299,12 @@ def _option_conditions(
         )
     if region is not None:
         where.append(f"1 = INTERSECTS(s_region, {region_geometry(region)})")
-    if time is not None:
-        where += _overlap(time, ("t_min", "t_max"), _time_mjd, "time")
-    if energy is not None:
-        where += _overlap(energy, ("energy_min", "energy_max"), _energy_tev, "energy")
+    if time is not None:  # runs overlapping the interval
+        where += _bounds(*time, ("t_max", "t_min"), lambda t: literal(_time_mjd(t, "time")))
+    if energy is not None:  # safe energy ranges overlapping the interval
+        where += _bounds(
+            *energy, ("energy_max", "energy_min"), lambda e: literal(_energy_tev(e, "energy"))
+        )
     if events_above is not None:
         where.append(f"event_energy_max >= {literal(_energy_tev(events_above, 'events_above'))}")
     if telescope is not None:
