@@ -30,7 +30,7 @@ from ctanb.config import get_settings
 from ctanb.errors import CtanbError
 from ctanb.search.resolve import resolve
 
-__all__ = ["CATALOGUES", "Catalogue", "CounterpartError", "counterparts", "field_of"]
+__all__ = ["CATALOGUES", "COLUMNS", "Catalogue", "CounterpartError", "counterparts", "field_of"]
 
 log = logging.getLogger(__name__)
 
@@ -74,7 +74,7 @@ CATALOGUES: tuple[Catalogue, ...] = (
 
 @functools.cache
 def _load(path: Path, class_name: str) -> Any:
-    """Read a catalogue file with its gammapy class (named in :attr:`Catalogue.gammapy_class`)."""
+    """Read a catalogue file with its gammapy class (named in ``Catalogue.gammapy_class``)."""
     # gammapy takes ~3 s to import: only reading a catalogue needs it
     from gammapy import catalog
 
