@@ -12,6 +12,11 @@ __all__ = ["Job", "JobClient", "JobError", "JobMonitor"]
 
 
 def __getattr__(name: str) -> Any:
+    # ``JobMonitor`` here is the compatibility alias the tutorials use
+    # (``from ctanb.jobs import JobClient, JobMonitor``). It is looked up on first use, not
+    # imported at the top: ctanb.jobs sits below ctanb.widgets (ctanb.widgets.jobs imports
+    # this package), so a top-level import would be a cycle and would make the client need
+    # ipywidgets.
     if name == "JobMonitor":
         from ctanb.widgets.jobs import JobMonitor
 

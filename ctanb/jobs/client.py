@@ -4,12 +4,14 @@ from __future__ import annotations
 
 import dataclasses
 import io
+import time
 import xml.etree.ElementTree as ET
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 import requests
+from astropy.io import fits
 from astropy.io.votable import parse as parse_votable
 from astropy.time import Time
 from pyvo.dal import DALQueryError, DALResults
@@ -18,6 +20,7 @@ from pyvo.io.uws import parse_job, parse_job_list
 from ctanb.analysis.specs import SPECS, AnalysisSpec, ParameterError, value_text
 from ctanb.config import get_settings
 from ctanb.errors import CtanbError
+from ctanb.jobs.results import RESULTS, TableResult
 from ctanb.uws import FINAL, ExecutionPhase
 
 __all__ = ["FINAL", "Job", "JobClient", "JobError"]
@@ -225,21 +228,18 @@ class JobClient:
 
     def run(self, job: Job) -> Job:
         """Start a PENDING job."""
-        self._check(
-            self.session.post(
-                self._job_url(job.job_type, job.job_id) + "/phase",
-                data={"PHASE": "RUN"},
-                allow_redirects=False,
-            )
-        )
-        return self.get(job.job_type, job.job_id)
+        return self._set_phase(job, "RUN")
 
     def abort(self, job: Job) -> Job:
         """Abort an unfinished job."""
+        return self._set_phase(job, "ABORT")
+
+    def _set_phase(self, job: Job, phase: str) -> Job:
+        """Ask the service to move the job to ``phase`` (UWS ``POST .../phase``)."""
         self._check(
             self.session.post(
                 self._job_url(job.job_type, job.job_id) + "/phase",
-                data={"PHASE": "ABORT"},
+                data={"PHASE": phase},
                 allow_redirects=False,
             )
         )
@@ -253,8 +253,6 @@ class JobClient:
 
     def wait(self, job: Job, timeout: float = 300.0) -> Job:
         """Block (with UWS WAIT, no polling loop) until the job ends; raise if it failed."""
-        import time
-
         deadline = time.monotonic() + timeout
         while job.phase not in FINAL:
             remaining = deadline - time.monotonic()
@@ -277,25 +275,22 @@ class JobClient:
         """The job's product with its provenance.
 
         A count map is a :class:`~ctanb.analysis.CountMap`; a spectrum or a light curve a
-        :class:`~ctanb.jobs.results.TableResult` (its table, provenance and checksum).
+        :class:`~ctanb.jobs.results.RemoteSpectrum` or
+        :class:`~ctanb.jobs.results.RemoteLightCurve` (its table, provenance and checksum).
         """
-        from astropy.io import fits
-
-        from ctanb.analysis import CountMap
-
-        if job.job_type in ("spectrum", "lightcurve"):
-            from ctanb.jobs.results import TableResult
-
+        if job.job_type in RESULTS:
             return TableResult.from_bytes(
                 job.job_type, self.fetch(job, job.job_type), self.fetch(job, "provjson")
             )
-        kinds = {"countmap": CountMap}
-        if job.job_type not in kinds:
+        if job.job_type != "countmap":
             raise JobError(f"{job.job_type} results are files: use fetch(job, result_id)")
+        # CountMap imports gammapy (~3 s): only reading a count-map job's result needs it
+        from ctanb.analysis.countmap import CountMap
+
         data = self.fetch(job, job.job_type)
         path = Path(get_settings().cache_dir or ".") / "jobs" / f"{job.job_id}.fits"
         path.parent.mkdir(parents=True, exist_ok=True)
         path.write_bytes(data)
         with fits.open(io.BytesIO(data)):
             pass  # a readable FITS file
-        return kinds[job.job_type].read(path)
+        return CountMap.read(path)

@@ -7,7 +7,7 @@ that names it.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from typing import Any
 
 import numpy as np
@@ -82,6 +82,7 @@ def circle(center: SkyCoord, radius: u.Quantity) -> str:
 
 def region_geometry(region: Any) -> str:
     """ADQL geometry of a ``regions`` sky region (CircleSkyRegion or PolygonSkyRegion)."""
+    # regions takes ~1 s to import: only a search by region needs it
     from regions import CircleSkyRegion, PolygonSkyRegion
 
     if isinstance(region, CircleSkyRegion):
@@ -183,11 +184,7 @@ def _column_condition(column: str, value: Any) -> str:
         if len(value) != 2:
             raise ValueError(f"{column}: a range is (low, high), with None for an open end")
         low, high = value
-        parts = []
-        if low is not None:
-            parts.append(f"{column} >= {_column_value(column, low)}")
-        if high is not None:
-            parts.append(f"{column} <= {_column_value(column, high)}")
+        parts = _bounds(low, high, (column, column), lambda v: _column_value(column, v))
         if not parts:
             raise ValueError(f"{column}: a range needs at least one end")
         return " AND ".join(parts)
@@ -249,6 +246,52 @@ def obscore_query(
     TypeError, ValueError
         Naming the keyword with a wrong type, unit or an unknown column.
     """
+    options = {
+        "target": target,
+        "region": region,
+        "time": time,
+        "energy": energy,
+        "events_above": events_above,
+        "telescope": telescope,
+        "exclude_pointing_mode": exclude_pointing_mode,
+    }
+    where = _option_conditions(**options) + _column_conditions(column_constraints)
+    if order_by is not None and order_by not in COLUMN_BY_NAME:
+        raise ValueError(f"order_by: unknown ObsCore column {order_by!r}")
+    text = f"SELECT {_select(columns)} FROM {TABLE}"
+    if where:
+        text += " WHERE " + " AND ".join(where)
+    if order_by:
+        text += f" ORDER BY {order_by}"
+    constraints = {k: v for k, v in {**options, **column_constraints}.items() if v is not None}
+    return Query(text, constraints)
+
+
+def _bounds(low: Any, high: Any, columns: tuple[str, str], text: Callable[[Any], str]) -> list[str]:
+    """``columns[0] >= low`` and ``columns[1] <= high`` for the ends given (None: open).
+
+    ``text`` makes each end's ADQL literal.
+    """
+    low_column, high_column = columns
+    parts = []
+    if low is not None:
+        parts.append(f"{low_column} >= {text(low)}")
+    if high is not None:
+        parts.append(f"{high_column} <= {text(high)}")
+    return parts
+
+
+def _option_conditions(
+    *,
+    target: str | Sequence[str] | None,
+    region: Any,
+    time: tuple[Time | None, Time | None] | None,
+    energy: tuple[u.Quantity | None, u.Quantity | None] | None,
+    events_above: u.Quantity | None,
+    telescope: str | None,
+    exclude_pointing_mode: str | Sequence[str] | None,
+) -> list[str]:
+    """The conditions of :func:`obscore_query`'s search options."""
     where: list[str] = []
     if target is not None:
         where.append(
@@ -256,18 +299,12 @@ def obscore_query(
         )
     if region is not None:
         where.append(f"1 = INTERSECTS(s_region, {region_geometry(region)})")
-    if time is not None:
-        start, stop = time
-        if start is not None:
-            where.append(f"t_max >= {literal(_time_mjd(start, 'time'))}")
-        if stop is not None:
-            where.append(f"t_min <= {literal(_time_mjd(stop, 'time'))}")
-    if energy is not None:
-        low, high = energy
-        if low is not None:
-            where.append(f"energy_max >= {literal(_energy_tev(low, 'energy'))}")
-        if high is not None:
-            where.append(f"energy_min <= {literal(_energy_tev(high, 'energy'))}")
+    if time is not None:  # runs overlapping the interval
+        where += _bounds(*time, ("t_max", "t_min"), lambda t: literal(_time_mjd(t, "time")))
+    if energy is not None:  # safe energy ranges overlapping the interval
+        where += _bounds(
+            *energy, ("energy_max", "energy_min"), lambda e: literal(_energy_tev(e, "energy"))
+        )
     if events_above is not None:
         where.append(f"event_energy_max >= {literal(_energy_tev(events_above, 'events_above'))}")
     if telescope is not None:
@@ -276,6 +313,12 @@ def obscore_query(
     if exclude_pointing_mode is not None:
         modes = ", ".join(literal(m) for m in _as_list(exclude_pointing_mode))
         where.append(f"(pointing_mode IS NULL OR pointing_mode NOT IN ({modes}))")
+    return where
+
+
+def _column_conditions(column_constraints: dict[str, Any]) -> list[str]:
+    """The conditions on ObsCore columns given by name (``target_class="blazar"``...)."""
+    where = []
     for column, value in column_constraints.items():
         if column not in COLUMN_BY_NAME:
             raise TypeError(
@@ -285,25 +328,4 @@ def obscore_query(
         if column == "target_class" and value in ("blazar", "blazars"):
             value = list(BLAZAR_CLASSES)
         where.append(_column_condition(column, value))
-    if order_by is not None and order_by not in COLUMN_BY_NAME:
-        raise ValueError(f"order_by: unknown ObsCore column {order_by!r}")
-    text = f"SELECT {_select(columns)} FROM {TABLE}"
-    if where:
-        text += " WHERE " + " AND ".join(where)
-    if order_by:
-        text += f" ORDER BY {order_by}"
-    constraints = {
-        k: v
-        for k, v in {
-            "target": target,
-            "region": region,
-            "time": time,
-            "energy": energy,
-            "events_above": events_above,
-            "telescope": telescope,
-            "exclude_pointing_mode": exclude_pointing_mode,
-            **column_constraints,
-        }.items()
-        if v is not None
-    }
-    return Query(text, constraints)
+    return where

@@ -12,7 +12,7 @@ from astropy.table import Table
 from ctanb.config import get_settings
 from ctanb.errors import CtanbError
 
-__all__ = ["ArchiveClient", "ArchiveError", "MaxRecWarning"]
+__all__ = ["ArchiveClient", "ArchiveError", "MaxRecWarning", "archive_client"]
 
 ASYNC_THRESHOLD = 10_000
 
@@ -104,3 +104,11 @@ class ArchiveClient:
     def to_pandas(self, adql: str, **kwargs: Any) -> Any:
         """Run ADQL and return a pandas DataFrame."""
         return self.query(adql, **kwargs).to_pandas()
+
+
+def archive_client(client: ArchiveClient | str | None, token: str | None = None) -> ArchiveClient:
+    """The client itself, or a new :class:`ArchiveClient` of a URL (default the service's).
+
+    ``token`` is used for a new client only (default ``CTANB_TOKEN``).
+    """
+    return client if isinstance(client, ArchiveClient) else ArchiveClient(client, token=token)

@@ -28,8 +28,9 @@ from astropy.table import Table
 
 from ctanb.config import get_settings
 from ctanb.errors import CtanbError
+from ctanb.search.resolve import resolve
 
-__all__ = ["CATALOGUES", "Catalogue", "CounterpartError", "counterparts", "field_of"]
+__all__ = ["CATALOGUES", "COLUMNS", "Catalogue", "CounterpartError", "counterparts", "field_of"]
 
 log = logging.getLogger(__name__)
 
@@ -48,6 +49,18 @@ class Catalogue:
     gammapy_class: str
 
 
+#: Columns of the table :func:`counterparts` returns.
+COLUMNS = (
+    "source_name",
+    "catalogue",
+    "instrument",
+    "ra",
+    "dec",
+    "separation",
+    "model_type",
+    "spectral_model",
+)
+
 #: The catalogues searched, in the order their rows are listed.
 CATALOGUES: tuple[Catalogue, ...] = (
     Catalogue("gamma-cat", "IACT", "gammacat/gammacat.fits.gz", "SourceCatalogGammaCat"),
@@ -61,9 +74,21 @@ CATALOGUES: tuple[Catalogue, ...] = (
 
 @functools.cache
 def _load(path: Path, class_name: str) -> Any:
-    import gammapy.catalog
+    """Read a catalogue file with its gammapy class (named in ``Catalogue.gammapy_class``)."""
+    # gammapy takes ~3 s to import: only reading a catalogue needs it
+    from gammapy import catalog
 
-    return getattr(gammapy.catalog, class_name)(filename=str(path))
+    classes = {
+        "SourceCatalogGammaCat": catalog.SourceCatalogGammaCat,
+        "SourceCatalogHGPS": catalog.SourceCatalogHGPS,
+        "SourceCatalog3FHL": catalog.SourceCatalog3FHL,
+        "SourceCatalog3FGL": catalog.SourceCatalog3FGL,
+        "SourceCatalog3HWC": catalog.SourceCatalog3HWC,
+        "SourceCatalog1LHAASO": catalog.SourceCatalog1LHAASO,
+    }
+    if class_name not in classes:
+        raise CounterpartError(f"no gammapy catalogue class {class_name!r}: one of {list(classes)}")
+    return classes[class_name](filename=str(path))
 
 
 def _components(catalogue: Catalogue, source_catalogue: Any) -> Iterator[tuple[str, SkyCoord]]:
@@ -108,8 +133,6 @@ def field_of(target: Any, radius: u.Quantity | None = None) -> tuple[SkyCoord, A
             raise CounterpartError("give one position, not an array of positions")
         centre = target.icrs
     elif isinstance(target, str):
-        from ctanb.search.resolve import resolve
-
         centre = resolve(target).coord
     elif isinstance(target, Table):
         missing = {"s_ra", "s_dec"} - set(target.colnames)
@@ -190,63 +213,69 @@ def counterparts(
     """
     centre, angle = field_of(target, radius)
     folder = Path(catalogs_dir or get_settings().catalogs_dir or "")
-    wanted = catalogues or tuple(c.name for c in CATALOGUES)
-    unknown = set(wanted) - {c.name for c in CATALOGUES}
-    if unknown:
-        raise CounterpartError(
-            f"unknown catalogues {sorted(unknown)}: choose among "
-            + ", ".join(c.name for c in CATALOGUES)
-        )
     rows: list[dict[str, Any]] = []
-    for catalogue in CATALOGUES:
-        if catalogue.name not in wanted:
-            continue
+    for catalogue in _chosen(catalogues):
         path = folder / catalogue.path
         if not path.exists():
             raise CounterpartError(
                 f"the {catalogue.name} catalogue is missing: expected {path}; set "
                 "CTANB_CATALOGS to the folder holding the catalogues"
             )
-        source_catalogue = _load(path, catalogue.gammapy_class)
-        for label, positions in _components(catalogue, source_catalogue):
-            separation = centre.separation(positions).deg
-            for index in np.flatnonzero(separation <= angle.deg):
-                source = source_catalogue[int(index)]
-                instrument, detector = catalogue.instrument, None
-                if catalogue.name == "1LHAASO":
-                    detector = str(source_catalogue.table[label][index]).strip()
-                    if not detector:
-                        continue
-                    instrument = f"LHAASO-{detector}"
-                model = _spectral_model(catalogue, source, detector)
-                rows.append(
-                    {
-                        "source_name": str(source.name).strip(),
-                        "catalogue": catalogue.name,
-                        "instrument": instrument,
-                        "ra": float(positions[index].ra.deg),
-                        "dec": float(positions[index].dec.deg),
-                        "separation": float(separation[index]),
-                        "model_type": type(model).__name__ if model is not None else "",
-                        "spectral_model": model,
-                    }
-                )
-    rows.sort(key=lambda row: row["separation"])
-    names = (
-        "source_name",
-        "catalogue",
-        "instrument",
-        "ra",
-        "dec",
-        "separation",
-        "model_type",
-        "spectral_model",
-    )
+        rows += _sources_in_field(catalogue, _load(path, catalogue.gammapy_class), centre, angle)
+    return _nearest_first(rows, centre, angle)
+
+
+def _nearest_first(rows: list[dict[str, Any]], centre: SkyCoord, angle: Angle) -> Table:
+    """The rows as a table of :data:`COLUMNS`, nearest first, with the field in ``meta``."""
+    rows = sorted(rows, key=lambda row: row["separation"])
     table = Table(
-        {name: [row[name] for row in rows] for name in names},
+        {name: [row[name] for row in rows] for name in COLUMNS},
         dtype=[str, str, str, float, float, float, str, object],
         meta={"centre": centre, "radius": angle.to(u.deg)},
     )
     for name in ("ra", "dec", "separation"):
         table[name].unit = u.deg
     return table
+
+
+def _chosen(names: tuple[str, ...] | None) -> list[Catalogue]:
+    """The catalogues named (all by default), in the order of :data:`CATALOGUES`."""
+    wanted = names or tuple(c.name for c in CATALOGUES)
+    unknown = set(wanted) - {c.name for c in CATALOGUES}
+    if unknown:
+        raise CounterpartError(
+            f"unknown catalogues {sorted(unknown)}: choose among "
+            + ", ".join(c.name for c in CATALOGUES)
+        )
+    return [c for c in CATALOGUES if c.name in wanted]
+
+
+def _sources_in_field(
+    catalogue: Catalogue, source_catalogue: Any, centre: SkyCoord, angle: Angle
+) -> list[dict[str, Any]]:
+    """One row (of :data:`COLUMNS`) per source (per component for 1LHAASO) in the field."""
+    rows = []
+    for label, positions in _components(catalogue, source_catalogue):
+        separation = centre.separation(positions).deg
+        for index in np.flatnonzero(separation <= angle.deg):
+            source = source_catalogue[int(index)]
+            instrument, detector = catalogue.instrument, None
+            if catalogue.name == "1LHAASO":
+                detector = str(source_catalogue.table[label][index]).strip()
+                if not detector:
+                    continue
+                instrument = f"LHAASO-{detector}"
+            model = _spectral_model(catalogue, source, detector)
+            rows.append(
+                {
+                    "source_name": str(source.name).strip(),
+                    "catalogue": catalogue.name,
+                    "instrument": instrument,
+                    "ra": float(positions[index].ra.deg),
+                    "dec": float(positions[index].dec.deg),
+                    "separation": float(separation[index]),
+                    "model_type": type(model).__name__ if model is not None else "",
+                    "spectral_model": model,
+                }
+            )
+    return rows

@@ -17,14 +17,17 @@ from urllib.parse import quote
 
 import requests
 
-from ctanb.search.client import ArchiveClient, ArchiveError
+from ctanb.search.client import ArchiveClient, ArchiveError, archive_client
 
 __all__ = ["PublishedProduct", "publish", "withdraw"]
 
 
 @dataclass(frozen=True)
 class PublishedProduct:
-    """A product as the archive published it.
+    """A product as the archive published it: the server's record of it, not the product.
+
+    What ``POST /products`` answers (the DL4 ObsCore row and its provenance links); the
+    product itself (a :class:`ctanb.analysis.product.Product`) stays where it was made.
 
     Attributes
     ----------
@@ -101,7 +104,27 @@ def publish(
     >>> published.obs_publisher_did  # doctest: +SKIP
     'ivo://ctanb/CTANB-DL4?...'
     """
-    archive = client if isinstance(client, ArchiveClient) else ArchiveClient(client, token=token)
+    archive = archive_client(client, token)
+    fields = _form_fields(group, release_date, public, title)
+    with tempfile.TemporaryDirectory(prefix="ctanb-publish-") as folder:
+        if isinstance(product, (str, Path)):  # a FITS product already written (a job's)
+            path = Path(product)
+        else:
+            path = product.to_fits(Path(folder) / f"{product.kind}.fits")
+        response = _upload(archive, path, fields, timeout)
+    if response.status_code != 201:
+        raise _refused(response, "publish")
+    body: dict[str, Any] = response.json()
+    fields_of = PublishedProduct.__dataclass_fields__
+    values: dict[str, Any] = {name: body[name] for name in fields_of}
+    values["runs"] = tuple(values["runs"])
+    return PublishedProduct(**values)
+
+
+def _form_fields(
+    group: str | None, release_date: date | datetime | str | None, public: bool, title: str | None
+) -> dict[str, str]:
+    """The form fields of ``POST /products`` (those given only)."""
     fields: dict[str, str] = {"data_rights": "public" if public else "proprietary"}
     if group:
         fields["group"] = group
@@ -111,29 +134,24 @@ def publish(
         )
     if title:
         fields["title"] = title
+    return fields
+
+
+def _upload(
+    archive: ArchiveClient, path: Path, fields: dict[str, str], timeout: float
+) -> requests.Response:
+    """Post the FITS file with the form fields to ``/products``."""
     url = archive.base_url + "/products"
-    with tempfile.TemporaryDirectory(prefix="ctanb-publish-") as folder:
-        if isinstance(product, (str, Path)):  # a FITS product already written (a job's)
-            path = Path(product)
-        else:
-            path = product.to_fits(Path(folder) / f"{product.kind}.fits")
-        with open(path, "rb") as stream:
-            try:
-                response = archive.session.post(
-                    url,
-                    data=fields,
-                    files={"file": (path.name, stream, "application/fits")},
-                    timeout=timeout,
-                )
-            except requests.RequestException as exc:
-                raise ArchiveError(f"cannot reach the archive at {url}: {exc}") from exc
-    if response.status_code != 201:
-        raise _refused(response, "publish")
-    body: dict[str, Any] = response.json()
-    fields_of = PublishedProduct.__dataclass_fields__
-    values: dict[str, Any] = {name: body[name] for name in fields_of}
-    values["runs"] = tuple(values["runs"])
-    return PublishedProduct(**values)
+    with open(path, "rb") as stream:
+        try:
+            return archive.session.post(
+                url,
+                data=fields,
+                files={"file": (path.name, stream, "application/fits")},
+                timeout=timeout,
+            )
+        except requests.RequestException as exc:
+            raise ArchiveError(f"cannot reach the archive at {url}: {exc}") from exc
 
 
 def withdraw(
@@ -159,7 +177,7 @@ def withdraw(
     ArchiveError
         When the product is not one of your groups' (or does not exist).
     """
-    archive = client if isinstance(client, ArchiveClient) else ArchiveClient(client, token=token)
+    archive = archive_client(client, token)
     obs_id = product.obs_id if isinstance(product, PublishedProduct) else str(product)
     url = f"{archive.base_url}/products/{quote(obs_id, safe='')}"
     try:

@@ -22,6 +22,7 @@ from astropy.table import Table
 
 from ctanb.config import get_settings
 from ctanb.errors import CtanbError
+from ctanb.search.client import ArchiveClient, ArchiveError
 
 __all__ = ["NameResolutionError", "Resolved", "normalise_name", "resolve"]
 
@@ -104,8 +105,6 @@ def _hgps(path: Path) -> _Catalogue:
 @functools.lru_cache(maxsize=8)
 def _archive_targets(tap_url: str) -> _Catalogue:
     """Targets of the archive, at the mean pointing of their runs (wobble offsets cancel)."""
-    from ctanb.search.client import ArchiveClient, ArchiveError
-
     names: dict[str, tuple[str, float, float]] = {}
     try:
         table = ArchiveClient(tap_url, timeout=5).query(
@@ -176,29 +175,47 @@ def resolve(name: str, *, archive_url: str | None = None, use_sesame: bool = Tru
         _gammacat(catalogues_dir / "gammacat" / "gammacat.fits.gz"),
         _hgps(catalogues_dir / "hgps_catalog_v1.fits.gz"),
     ]
+    result = _in_catalogues(key[0], catalogues)
+    if result is None and use_sesame:
+        result = _from_sesame(name)
+    if result is None:
+        raise _not_known(name, key[0], catalogues, use_sesame)
+    _CACHE[key] = result
+    return result
+
+
+def _in_catalogues(key: str, catalogues: list[_Catalogue]) -> Resolved | None:
+    """The first catalogue's position for a normalised name, or None."""
     for catalogue in catalogues:
-        if key[0] in catalogue.names:
-            matched, ra, dec = catalogue.names[key[0]]
-            result = Resolved(
+        if key in catalogue.names:
+            matched, ra, dec = catalogue.names[key]
+            return Resolved(
                 SkyCoord(ra * u.deg, dec * u.deg, frame="icrs"), catalogue.source, matched
             )
-            _CACHE[key] = result
-            return result
-    if use_sesame:
-        if _sesame_reachable():
-            try:
-                coord = SkyCoord.from_name(name)
-                result = Resolved(coord.icrs, "Sesame (CDS)", name)
-                _CACHE[key] = result
-                return result
-            except Exception as exc:
-                log.info("Sesame could not resolve %r: %s", name, exc)
-        else:
-            log.warning("Sesame (CDS) is not reachable: resolved with local catalogues only")
+    return None
+
+
+def _from_sesame(name: str) -> Resolved | None:
+    """CDS Sesame's position for a name, or None (not known, or Sesame not reachable)."""
+    if not _sesame_reachable():
+        log.warning("Sesame (CDS) is not reachable: resolved with local catalogues only")
+        return None
+    try:
+        coord = SkyCoord.from_name(name)
+    except Exception as exc:
+        log.info("Sesame could not resolve %r: %s", name, exc)
+        return None
+    return Resolved(coord.icrs, "Sesame (CDS)", name)
+
+
+def _not_known(
+    name: str, key: str, catalogues: list[_Catalogue], use_sesame: bool
+) -> NameResolutionError:
+    """The error for a name no source knows, listing the closest known names."""
     known = {entry[0] for c in catalogues for entry in c.names.values()}
     by_key = {normalise_name(k): k for k in known}
-    close = [k for k in by_key if key[0] in k or k in key[0]][:3]
-    close += difflib.get_close_matches(key[0], list(by_key), n=5 - len(close), cutoff=0.4)
+    close = [k for k in by_key if key in k or k in key][:3]
+    close += difflib.get_close_matches(key, list(by_key), n=5 - len(close), cutoff=0.4)
     hint = ", ".join(dict.fromkeys(by_key[c] for c in close)) or "none"
     where = "the archive, gamma-cat and HGPS" + (" and Sesame" if use_sesame else "")
-    raise NameResolutionError(f"'{name}' is not known to {where}; closest names: {hint}")
+    return NameResolutionError(f"'{name}' is not known to {where}; closest names: {hint}")

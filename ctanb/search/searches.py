@@ -15,9 +15,10 @@ from astropy import units as u
 from astropy.coordinates import SkyCoord
 from astropy.table import Table
 
+from ctanb.prov import search_provenance
 from ctanb.prov.record import ActivityRecord, ArchiveQuery
 from ctanb.search.adql import cone_query, obscore_query
-from ctanb.search.client import ArchiveClient
+from ctanb.search.client import ArchiveClient, archive_client
 from ctanb.search.resolve import resolve
 
 __all__ = ["SearchResult", "cone_search", "obscore_search", "run_search"]
@@ -33,13 +34,7 @@ class SearchResult(Table):
     @property
     def provenance(self) -> Any:
         """The search's provenance (shown as a graph in notebooks)."""
-        from ctanb.prov import search_provenance
-
         return search_provenance(self)
-
-
-def _client(client: ArchiveClient | str | None) -> ArchiveClient:
-    return client if isinstance(client, ArchiveClient) else ArchiveClient(client)
 
 
 def run_search(
@@ -50,7 +45,7 @@ def run_search(
     maxrec: int | None = None,
 ) -> SearchResult:
     """Run a search's ADQL and record it (``meta["adql"]``, ``meta["activity"]``)."""
-    archive = _client(client)
+    archive = archive_client(client)
     started = datetime.now(UTC)
     table = SearchResult(archive.query(adql, maxrec=maxrec), copy=False)
     table.meta["activity"] = ActivityRecord(
@@ -99,7 +94,7 @@ def cone_search(
     >>> sorted(crab["obs_id"])  # doctest: +SKIP
     ['23523', '23526', '23559', '23592']
     """
-    archive = _client(client)
+    archive = archive_client(client)
     centre = (
         target
         if isinstance(target, SkyCoord)

@@ -20,6 +20,10 @@ from ctanb.search.counterparts import field_of
 __all__ = ["SimbadUnavailableError", "simbad_types"]
 
 DEFAULT_TIMEOUT = 3.0  # seconds
+_HINT = (
+    "SIMBAD object types need the internet; the offline counterparts "
+    "(ctanb.search.counterparts) do not"
+)
 
 
 class SimbadUnavailableError(CtanbError, ConnectionError):
@@ -68,23 +72,12 @@ def simbad_types(
     >>> import astropy.units as u
     >>> simbad_types("Crab", 0.1 * u.deg)  # doctest: +SKIP
     """
+    # astroquery takes ~2 s to import: only this online query needs it
     from astroquery.simbad import SimbadClass, conf
 
     centre, angle = field_of(target, radius)
-    host = server or conf.server
-    address = _host_port(host)
-    hint = (
-        "SIMBAD object types need the internet; the offline counterparts "
-        "(ctanb.search.counterparts) do not"
-    )
-    try:
-        with socket.create_connection(address, timeout=timeout):
-            pass
-    except OSError as exc:
-        raise SimbadUnavailableError(
-            f"SIMBAD ({address[0]}:{address[1]}) is not reachable within {timeout:g} s "
-            f"({exc.__class__.__name__}: {exc}). {hint}."
-        ) from exc
+    address = _host_port(server or conf.server)
+    _check_reachable(address, timeout)
     with conf.set_temp("timeout", timeout), conf.set_temp("server", address[0]):
         simbad = SimbadClass(timeout=timeout)
         simbad.add_votable_fields("otype")
@@ -92,6 +85,18 @@ def simbad_types(
             found = simbad.query_region(centre, radius=angle)
         except Exception as exc:  # requests' and pyvo's errors, timeouts
             raise SimbadUnavailableError(
-                f"SIMBAD ({address[0]}) did not answer within {timeout:g} s: {exc}. {hint}."
+                f"SIMBAD ({address[0]}) did not answer within {timeout:g} s: {exc}. {_HINT}."
             ) from exc
     return Table(found) if found is not None else Table(names=("main_id", "ra", "dec", "otype"))
+
+
+def _check_reachable(address: tuple[str, int], timeout: float) -> None:
+    """Raise :class:`SimbadUnavailableError` unless SIMBAD accepts a connection in time."""
+    try:
+        with socket.create_connection(address, timeout=timeout):
+            pass
+    except OSError as exc:
+        raise SimbadUnavailableError(
+            f"SIMBAD ({address[0]}:{address[1]}) is not reachable within {timeout:g} s "
+            f"({exc.__class__.__name__}: {exc}). {_HINT}."
+        ) from exc

@@ -11,6 +11,7 @@ from ctanb.widgets.forms import ConeSearch
 from ctanb.widgets.history import History
 from ctanb.widgets.jobs import JobMonitor
 from ctanb.widgets.obscore_form import ObsCoreSearch
+from ctanb.widgets.products import AnalysisRun, ProductView
 from ctanb.widgets.samp import SampSender, WebSamp
 from ctanb.widgets.skyview import SkyView
 from ctanb.widgets.specform import SpecForm
@@ -18,6 +19,7 @@ from ctanb.widgets.table import ResultsTable
 
 __all__ = [
     "Actions",
+    "AnalysisRun",
     "ConeSearch",
     "Explorer",
     "History",
@@ -25,6 +27,7 @@ __all__ = [
     "ObsCoreSearch",
     "OfflineAladin",
     "Product",
+    "ProductView",
     "ResultsTable",
     "SampSender",
     "SkyView",

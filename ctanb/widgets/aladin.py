@@ -24,8 +24,11 @@ from pathlib import Path
 from typing import Any
 
 import ipyaladin
+import numpy as np
 import traitlets
+from astropy.io import fits
 from ipyaladin.utils.call_store import CallStore
+from PIL import Image
 
 from ctanb.config import repo_root
 from ctanb.errors import ConfigurationError
@@ -112,8 +115,6 @@ def _write_if_changed(path: Path, data: bytes) -> bool:
 
 
 def _png(width: int, height: int, rgb: tuple[int, int, int]) -> bytes:
-    from PIL import Image
-
     buffer = io.BytesIO()
     Image.new("RGB", (width, height), rgb).save(buffer, format="PNG", optimize=True)
     return buffer.getvalue()
@@ -164,9 +165,6 @@ def _write_background_hips(folder: Path) -> int:
 
 def _all_sky_moc() -> bytes:
     """Return an IVOA MOC 1.1 FITS file covering the whole sky (the 12 order-0 cells)."""
-    import numpy as np
-    from astropy.io import fits
-
     uniq = fits.Column(name="UNIQ", format="K", array=np.arange(4, 16, dtype=np.int64))
     hdu = fits.BinTableHDU.from_columns([uniq])
     for key, value in (

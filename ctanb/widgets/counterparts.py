@@ -14,6 +14,8 @@ from typing import Any
 import numpy as np
 from astropy.table import Table
 
+from ctanb.search.counterparts import counterparts
+
 __all__ = ["INSTRUMENT_COLOURS", "add_counterparts", "counterpart_layers", "show_counterparts"]
 
 #: Colour of each instrument's layer and SED curves (colour-blind-safe Okabe-Ito palette).
@@ -94,8 +96,6 @@ def show_counterparts(explorer: Any, radius: Any = None) -> Table:
     astropy.table.Table
         The counterparts shown (see :func:`ctanb.search.counterparts`).
     """
-    from ctanb.search.counterparts import counterparts
-
     if explorer.results is None or len(explorer.results) == 0:
         raise ValueError("search first: the counterparts are those in the field of the results")
     table = counterparts(explorer.results, radius)

@@ -15,10 +15,15 @@ import traitlets
 from astropy import units as u
 from astropy.table import Table
 
-from ctanb.widgets.actions import Actions, Product
+from ctanb.config import get_settings
+from ctanb.jobs import JobClient
+from ctanb.widgets.actions import Actions
+from ctanb.widgets.counterparts import show_counterparts
 from ctanb.widgets.forms import ConeSearch
 from ctanb.widgets.history import History
+from ctanb.widgets.jobs import JobMonitor
 from ctanb.widgets.obscore_form import ObsCoreSearch
+from ctanb.widgets.products import AnalysisRun
 from ctanb.widgets.samp import SampSender
 from ctanb.widgets.skyview import SkyView
 from ctanb.widgets.table import ResultsTable
@@ -77,8 +82,6 @@ class Explorer(w.VBox):
         samp_mode: str = "auto",
         jobs: Any = None,
     ) -> None:
-        from ctanb.config import get_settings
-
         self._results: Table | None = None
         self._job_client = jobs
         self._monitor: Any = None
@@ -86,11 +89,50 @@ class Explorer(w.VBox):
         self.history = History(self.archive)
         self.search = ConeSearch(radius=radius, on_result=self._searched)
         self.obscore_search = ObsCoreSearch(on_result=self._searched, fill=False)
+        self._obscore_filled = False
         self.search_tabs = w.Tab(
             [self.search, self.obscore_search], titles=("Cone search", "ObsCore search")
         )
         self.search_tabs.observe(self._fill_obscore_form, "selected_index")
         self.table = ResultsTable(page_size=10)
+        self._make_sky(sky)
+        traitlets.link((self.table, "selected_rows"), (self.sky, "selected_rows"))
+        self.actions = Actions(
+            selection=lambda: self.selected,
+            results=lambda: self.results,
+            archive=self.archive,
+            on_product=self._show_product,
+            samp=samp,
+            samp_mode=samp_mode,
+            target=lambda: self.target,
+            record=self.history.record,
+            monitor=lambda: self.monitor,
+        )
+        self.table.observe(lambda _: self.actions.prefill(), names="selected_rows")
+        self.jobs_tab = w.VBox([w.HTML("<i>jobs on the service: open to list them</i>")])
+        self.workbench = w.Tab(
+            [self.actions.form_panel, self.jobs_tab, self.history],
+            titles=("Analysis", "Jobs", "History"),
+        )
+        self.workbench.add_class("ctanb-workbench")
+        self.workbench.observe(self._open_jobs, names="selected_index")
+        sky_panel = w.VBox(
+            [self.sky, w.HBox([self.click_search, self.overlay, self.overlay_opacity])],
+            layout=w.Layout(width="45%", min_width="360px"),
+        )
+        table_panel = w.Box([self.table], layout=w.Layout(width="55%", overflow="auto"))
+        super().__init__(
+            [
+                self.search_tabs,
+                w.HBox([table_panel, sky_panel], layout=w.Layout(width="100%")),
+                self.workbench,
+                self.actions,
+            ]
+        )
+        self.add_class("ctanb-explorer")
+
+    def _make_sky(self, sky: dict[str, Any] | None) -> None:
+        """The sky view (on the archive's own sky), click-to-search and the HiPS overlay."""
         sky_options = {
             "layout": w.Layout(width="100%"),
             "survey": self.archive.rstrip("/") + "/hips",  # the archive's own sky
@@ -114,47 +156,6 @@ class Explorer(w.VBox):
         self.overlay_opacity.observe(self._overlay_chosen, names="value")
         # ipyaladin's set_listener waits for the view to load; the callbacks are per view here
         self.sky.listener_callback["click"] = self._sky_clicked
-        traitlets.link((self.table, "selected_rows"), (self.sky, "selected_rows"))
-        self.actions = Actions(
-            selection=lambda: self.selected,
-            results=lambda: self.results,
-            archive=self.archive,
-            on_product=self._show_product,
-            samp=samp,
-            samp_mode=samp_mode,
-            target=lambda: self.target,
-            record=self.history.record,
-            monitor=lambda: self.monitor,
-        )
-        self.table.observe(lambda _: self.actions.prefill(), names="selected_rows")
-        self.jobs_tab = w.VBox([w.HTML("<i>jobs on the service: open to list them</i>")])
-        self.workbench = w.Tab(
-            [self.actions.form_panel, self.jobs_tab, self.history],
-            titles=("Analysis", "Jobs", "History"),
-        )
-        self.workbench.add_class("ctanb-workbench")
-        self.workbench.observe(self._open_jobs, names="selected_index")
-        super().__init__(
-            [
-                self.search_tabs,
-                w.HBox(
-                    [
-                        w.Box([self.table], layout=w.Layout(width="55%", overflow="auto")),
-                        w.VBox(
-                            [
-                                self.sky,
-                                w.HBox([self.click_search, self.overlay, self.overlay_opacity]),
-                            ],
-                            layout=w.Layout(width="45%", min_width="360px"),
-                        ),
-                    ],
-                    layout=w.Layout(width="100%"),
-                ),
-                self.workbench,
-                self.actions,
-            ]
-        )
-        self.add_class("ctanb-explorer")
 
     @property
     def results(self) -> Table | None:
@@ -167,7 +168,7 @@ class Explorer(w.VBox):
         return self.table.selected
 
     @property
-    def products(self) -> list[Product]:
+    def products(self) -> list[AnalysisRun]:
         """Analysis products made from the buttons, oldest first."""
         return self.actions.products
 
@@ -196,15 +197,12 @@ class Explorer(w.VBox):
     @property
     def target(self) -> Any:
         """The cone search's position (a resolved name or typed RA/Dec), or None."""
-        return getattr(self.search, "position", None)
+        return self.search.position
 
     @property
     def monitor(self) -> Any:
         """The Jobs tab's :class:`~ctanb.widgets.jobs.JobMonitor` (made when first needed)."""
         if self._monitor is None:
-            from ctanb.jobs import JobClient
-            from ctanb.widgets.jobs import JobMonitor
-
             client = self._job_client or JobClient(self.archive)
             self._monitor = JobMonitor(client, job_types=("countmap", "spectrum", "lightcurve"))
             self.jobs_tab.children = [self._monitor]
@@ -221,7 +219,7 @@ class Explorer(w.VBox):
 
     def _searched(self, table: Table) -> None:
         """A search finished: record it as ctanb Python, then show it."""
-        position = getattr(self.search, "position", None)
+        position = self.search.position
         adql = str(table.meta.get("adql", ""))
         if self.search_tabs.selected_index == 0 and position is not None:
             icrs = position.icrs
@@ -243,25 +241,21 @@ class Explorer(w.VBox):
 
     def show_counterparts(self, radius: Any = None) -> Table:
         """Show other instruments' sources in the field, one sky layer per instrument."""
-        from ctanb.widgets.counterparts import show_counterparts
-
         return show_counterparts(self, radius)
 
     def _fill_obscore_form(self, change: dict) -> None:
         # The drop-downs need one archive query per field: run them when the tab is opened.
-        if change["new"] == 1 and not getattr(self, "_obscore_filled", False):
+        if change["new"] == 1 and not self._obscore_filled:
             self._obscore_filled = True
             self.obscore_search.fill_choices()
 
-    def _show_product(self, product: Product) -> None:
-        if product.kind != "count_map":
+    def _show_product(self, product: AnalysisRun) -> None:
+        if not product.is_sky_image:
             return
-        counts = product.value
-        for attribute in ("counts", "map"):
-            if getattr(product.value, attribute, None) is not None:
-                counts = getattr(product.value, attribute)
-                break
+        counts = getattr(product.value, "map", None)  # a CountMap's gammapy Map
+        if counts is None:
+            counts = product.value
         try:
             self.sky.add_count_map(counts, name=f"counts {len(self.products)}")
         except Exception as exc:
-            self.actions._message(f"count map made; not shown on the sky: {exc}", error=True)
+            self.actions.show_message(f"count map made; not shown on the sky: {exc}", error=True)

@@ -15,7 +15,10 @@ from astropy import units as u
 from astropy.coordinates import SkyCoord
 from astropy.table import Table
 
-from ctanb.errors import ConfigurationError, CtanbError
+from ctanb.errors import CtanbError
+from ctanb.search.adql import cone_query
+from ctanb.search.resolve import resolve
+from ctanb.search.searches import cone_search
 
 __all__ = ["ConeSearch", "parse_position"]
 
@@ -41,28 +44,6 @@ def parse_position(ra: str, dec: str) -> SkyCoord:
             f"cannot read RA '{ra}' / Dec '{dec}': use degrees (83.633, 22.014) or "
             "sexagesimal (05:34:31.9, +22:00:52)"
         ) from exc
-
-
-def _search_module() -> Any:
-    try:
-        from ctanb import search
-    except ImportError as exc:  # pragma: no cover - ctanb.search ships with ctanb
-        raise ConfigurationError(f"ctanb.search cannot be imported: {exc}") from exc
-    for name in ("resolve", "cone_search"):
-        if not hasattr(search, name):
-            raise ConfigurationError(
-                f"ctanb.search.{name} is not available in this installation of ctanb"
-            )
-    return search
-
-
-def _describe_resolution(result: Any) -> tuple[SkyCoord, str]:
-    """Return the position and a note on where it came from, for any resolver result."""
-    coord = getattr(result, "coord", None) or getattr(result, "position", None) or result
-    source = getattr(result, "source", None) or getattr(result, "origin", None)
-    if not source and hasattr(coord, "info"):
-        source = (coord.info.meta or {}).get("source")
-    return coord, str(source) if source else "name resolver"
 
 
 class ConeSearch(w.VBox):
@@ -131,11 +112,9 @@ class ConeSearch(w.VBox):
         if not (self.ra.value.strip() and self.dec.value.strip()):
             return
         try:
-            from ctanb.search.adql import cone_query
-
             position = parse_position(self.ra.value, self.dec.value)
             self.adql.value = str(cone_query(position, self.radius.value * u.deg))
-        except (ImportError, ValueError, CtanbError):
+        except (ValueError, CtanbError):
             return
 
     def on_result(self, callback: Callable[[Table], None]) -> None:
@@ -157,10 +136,11 @@ class ConeSearch(w.VBox):
             self._error("type a target name to resolve (e.g. Crab)")
             return None
         try:
-            coord, source = _describe_resolution(_search_module().resolve(name))
+            resolved = resolve(name)
         except (CtanbError, ValueError, LookupError) as exc:
             self._error(f"cannot resolve '{name}': {exc}")
             return None
+        coord, source = resolved.coord, resolved.source
         self.position = coord
         self.ra.value = f"{coord.ra.deg:.5f}"
         self.dec.value = f"{coord.dec.deg:.5f}"
@@ -184,7 +164,7 @@ class ConeSearch(w.VBox):
                 raise ValueError("give a target name or RA/Dec")
             self.position = target
             self._info("searching…")
-            table = _search_module().cone_search(target, self.radius.value * u.deg)
+            table = cone_search(target, self.radius.value * u.deg)
         except (CtanbError, ValueError, LookupError, OSError) as exc:
             self._error(str(exc))
             return None

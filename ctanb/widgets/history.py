@@ -15,6 +15,7 @@ from pathlib import Path
 from typing import Any
 
 import ipywidgets as w
+from IPython import get_ipython
 
 __all__ = ["History", "Step"]
 
@@ -94,6 +95,7 @@ class History(w.VBox):
 
     def to_notebook(self) -> Any:
         """The steps as an nbformat notebook (a title cell, the preamble, one cell a step)."""
+        # nbformat takes ~2 s to import: only an export needs it
         import nbformat
 
         notebook = nbformat.v4.new_notebook()
@@ -113,6 +115,7 @@ class History(w.VBox):
 
     def export(self, path: str | Path) -> Path:
         """Write the notebook to ``path``; return it."""
+        # nbformat takes ~2 s to import: only an export needs it
         import nbformat
 
         path = Path(path)
@@ -130,12 +133,7 @@ class History(w.VBox):
         button shows the code to copy instead (:meth:`_show_code`).
         """
         code = self.to_script() if index is None else self.steps[index].code
-        try:
-            from IPython import get_ipython
-
-            shell = get_ipython()
-        except ImportError:  # pragma: no cover - ipywidgets needs IPython
-            shell = None
+        shell = get_ipython()
         if shell is not None:
             shell.set_next_input(code, replace=False)
         self.status.value = (

@@ -20,6 +20,8 @@ import requests
 from astropy.table import Table
 
 from ctanb.jobs.client import FINAL, Job, JobClient, JobError
+from ctanb.prov import to_svg
+from ctanb.widgets.figures import figure_of, show_figure
 from ctanb.widgets.table import ResultsTable
 
 __all__ = ["COLUMNS", "JobMonitor", "jobs_table"]
@@ -103,35 +105,8 @@ class JobMonitor(w.VBox):
         self._on_product = on_product
         self._followers: dict[str, list[Callable[[Job], None]]] = {}
         self._lock = threading.RLock()
-        self.table = ResultsTable(columns=list(COLUMNS), page_size=10)
-        self.table.add_class("ctanb-jobs")
-        self.table.observe(self._row_chosen, names="selected_rows")
-        self.phase_filter = w.Dropdown(
-            description="Phase",
-            options=[_ANY, "PENDING", "QUEUED", "EXECUTING", "COMPLETED", "ERROR", "ABORTED"],
-            layout=w.Layout(width="220px"),
-        )
-        self.owner_filter = w.Text(
-            description="Owner", placeholder="all owners", layout=w.Layout(width="240px")
-        )
-        self.phase_filter.observe(lambda _: self._render(), names="value")
-        self.owner_filter.observe(lambda _: self._render(), names="value")
-        self.chooser = w.Dropdown(description="Job", options=[])
-        self.details = w.HTML()
-        self.start_button = w.Button(description="Start", icon="play", tooltip="Start")
-        self.abort_button = w.Button(description="Abort", icon="stop", tooltip="Abort")
-        self.delete_button = w.Button(description="Delete", icon="trash", tooltip="Delete")
-        self.open_button = w.Button(description="Open product", icon="eye", tooltip="Open")
-        self.refresh_button = w.Button(description="Refresh", icon="refresh", tooltip="Refresh")
-        self.status = w.HTML()
-        self.product_view = w.VBox()
-        self.start_button.on_click(lambda _: self._act(self.client.run))
-        self.abort_button.on_click(lambda _: self._act(self.client.abort))
-        self.delete_button.on_click(lambda _: self._act(self.client.delete))
-        self.open_button.on_click(lambda _: self._open())
-        self.refresh_button.on_click(lambda _: self.refresh())
         self._rendering = False
-        self.chooser.observe(self._chosen, names="value")
+        self._make_controls()
         super().__init__(
             [
                 w.HBox([self.phase_filter, self.owner_filter, self.refresh_button]),
@@ -156,6 +131,37 @@ class JobMonitor(w.VBox):
         self.refresh()
         if live:
             threading.Thread(target=self._follow, daemon=True, name="job-monitor").start()
+
+    def _make_controls(self) -> None:
+        """The jobs table, its filters, the job chooser and the action buttons."""
+        self.table = ResultsTable(columns=list(COLUMNS), page_size=10)
+        self.table.add_class("ctanb-jobs")
+        self.table.observe(self._row_chosen, names="selected_rows")
+        self.phase_filter = w.Dropdown(
+            description="Phase",
+            options=[_ANY, "PENDING", "QUEUED", "EXECUTING", "COMPLETED", "ERROR", "ABORTED"],
+            layout=w.Layout(width="220px"),
+        )
+        self.owner_filter = w.Text(
+            description="Owner", placeholder="all owners", layout=w.Layout(width="240px")
+        )
+        self.phase_filter.observe(lambda _: self._render(), names="value")
+        self.owner_filter.observe(lambda _: self._render(), names="value")
+        self.chooser = w.Dropdown(description="Job", options=[])
+        self.chooser.observe(self._chosen, names="value")
+        self.details = w.HTML()
+        self.status = w.HTML()
+        self.product_view = w.VBox()
+        self.start_button = w.Button(description="Start", icon="play", tooltip="Start")
+        self.abort_button = w.Button(description="Abort", icon="stop", tooltip="Abort")
+        self.delete_button = w.Button(description="Delete", icon="trash", tooltip="Delete")
+        self.open_button = w.Button(description="Open product", icon="eye", tooltip="Open")
+        self.refresh_button = w.Button(description="Refresh", icon="refresh", tooltip="Refresh")
+        self.start_button.on_click(lambda _: self._act(self.client.run))
+        self.abort_button.on_click(lambda _: self._act(self.client.abort))
+        self.delete_button.on_click(lambda _: self._act(self.client.delete))
+        self.open_button.on_click(lambda _: self._open())
+        self.refresh_button.on_click(lambda _: self.refresh())
 
     def close(self) -> None:
         """Stop following the jobs."""
@@ -271,9 +277,6 @@ class JobMonitor(w.VBox):
 
     def show_product(self, job_id: str | None = None) -> Any:
         """Open a finished job's product inline: its plot and provenance graph."""
-        from ctanb.prov import to_svg
-        from ctanb.widgets.actions import figure_of, show_figure
-
         job = self.jobs[job_id or self.selected or ""]
         product = self.client.product(job)
         self.product_view.children = [

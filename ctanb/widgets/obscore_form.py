@@ -5,7 +5,7 @@ The form produces the keywords of :func:`ctanb.search.obscore_search`
 high)}`` for ranges, ``target``, ``time`` and ``energy`` ranges, with astropy Quantities for
 energies and :class:`~astropy.time.Time` for dates. The ADQL is built and run
 by :func:`ctanb.search.obscore_search` (and previewed with
-:func:`ctanb.search.adql.obscore_query` when available); the form never builds ADQL itself.
+:func:`ctanb.search.adql.obscore_query`); the form never builds ADQL itself.
 """
 
 from __future__ import annotations
@@ -16,13 +16,16 @@ from collections.abc import Callable
 from typing import Any
 
 import ipywidgets as w
+import pyvo
 from astropy import units as u
 from astropy.table import Table
 from astropy.time import Time
 
 from ctanb.config import get_settings
-from ctanb.errors import ConfigurationError, CtanbError
+from ctanb.errors import CtanbError
 from ctanb.obscore import COLUMN_BY_NAME
+from ctanb.search.adql import obscore_query
+from ctanb.search.searches import obscore_search
 
 __all__ = ["SECTIONS", "ObsCoreSearch", "distinct_values"]
 
@@ -72,8 +75,6 @@ _ANY = "(any)"
 
 def distinct_values(column: str, tap_url: str | None = None, limit: int = 200) -> list[str]:
     """Distinct values of an ObsCore column in the archive (for the form's drop-downs)."""
-    import pyvo
-
     if column not in COLUMN_BY_NAME:
         raise ValueError(f"unknown ObsCore column {column!r}")
     url = tap_url or get_settings().service_url.rstrip("/") + "/tap"
@@ -224,11 +225,6 @@ class ObsCoreSearch(w.VBox):
             return
         self._message("")
         try:
-            from ctanb.search.adql import obscore_query
-        except ImportError:
-            self.adql.value = "constraints: " + repr(constraints)
-            return
-        try:
             self.adql.value = str(obscore_query(**constraints))
         except (CtanbError, ValueError, TypeError) as exc:
             self._message(str(exc), error=True)
@@ -241,11 +237,7 @@ class ObsCoreSearch(w.VBox):
     def submit(self) -> Table | None:
         """Run :func:`ctanb.search.obscore_search` with the constraints; errors stay here."""
         try:
-            from ctanb import search
-
-            if not hasattr(search, "obscore_search"):
-                raise ConfigurationError("ctanb.search.obscore_search is not available")
-            table = search.obscore_search(**self.constraints())
+            table = obscore_search(**self.constraints())
         except (CtanbError, ValueError, TypeError, OSError) as exc:
             self._message(str(exc), error=True)
             return None

@@ -83,6 +83,7 @@ class SampSender:
         self._client: Any = None
 
     def _connect(self) -> Any:
+        # pyvo.samp takes ~1 s to import: only a kernel-side SAMP send needs it
         from pyvo.samp import SAMPClientError, SAMPHubError, SAMPIntegratedClient
 
         if self._client is not None and self._client.is_connected:

@@ -57,6 +57,7 @@ def flux_points(spectrum: Any, model: Any = None, min_ts: float = 4.0) -> Table:
         ``e_ref``, ``e_min``, ``e_max`` (TeV), ``e2dnde`` and ``e2dnde_err`` (erg cm-2 s-1),
         ``ts`` per kept bin; ``meta["model"]`` is the fitted model.
     """
+    # gammapy takes ~3 s to import: only the fit needs it (the widgets load without it)
     from gammapy.estimators import FluxPointsEstimator
     from gammapy.modeling import Fit
     from gammapy.modeling.models import PowerLawSpectralModel, SkyModel
@@ -129,7 +130,7 @@ def sed_figure(
     >>> from ctanb.search import counterparts
     >>> fig = sed_figure(flux_points(spectrum), counterparts("Crab", 0.2 * u.deg))  # doctest: +SKIP
     """
-    from bokeh.models import ColumnDataSource, Whisker
+    # bokeh takes ~1.5 s to import: only a drawn figure needs it
     from bokeh.plotting import figure
 
     fig = figure(
@@ -142,38 +143,53 @@ def sed_figure(
         y_axis_label="E² dN/dE (erg cm⁻² s⁻¹)",
     )
     if counterparts is not None:
-        drawn: set[tuple[str, str]] = set()
-        for row in counterparts:  # nearest first
-            if row["spectral_model"] is None or str(row["instrument"]) not in instruments:
-                continue
-            key = (str(row["catalogue"]), str(row["instrument"]))
-            if matched and key in drawn:
-                continue
-            drawn.add(key)
-            energy, sed = model_curve(row)
-            name = f"{row['source_name']} ({row['catalogue']})"
-            fig.line(
-                energy.value,
-                sed.value,
-                line_width=2,
-                color=INSTRUMENT_COLOURS.get(str(row["instrument"]), OTHER_COLOUR),
-                legend_label=f"{row['instrument']}: {name}",
-                name=name,
-            )
+        _draw_models(fig, counterparts, instruments, matched)
     if points is not None and len(points):
-        y = points["e2dnde"].quantity.to_value(SED_UNIT)
-        error = points["e2dnde_err"].quantity.to_value(SED_UNIT)
-        source = ColumnDataSource(
-            {
-                "x": points["e_ref"].quantity.to_value(u.TeV),
-                "y": y,
-                "lower": np.clip(y - error, y * 1e-3, None),
-                "upper": y + error,
-            }
-        )
-        fig.scatter("x", "y", source=source, size=8, color="black", legend_label=label, name=label)
-        fig.add_layout(Whisker(source=source, base="x", lower="lower", upper="upper"))
+        _draw_points(fig, points, label)
     if fig.legend:
         fig.legend.location = "bottom_left"
         fig.legend.label_text_font_size = "8pt"
     return fig
+
+
+def _draw_models(
+    fig: Any, counterparts: Table, instruments: tuple[str, ...], matched: bool
+) -> None:
+    """One line per counterpart's spectral model (the nearest of each catalogue if matched)."""
+    drawn: set[tuple[str, str]] = set()
+    for row in counterparts:  # nearest first
+        if row["spectral_model"] is None or str(row["instrument"]) not in instruments:
+            continue
+        key = (str(row["catalogue"]), str(row["instrument"]))
+        if matched and key in drawn:
+            continue
+        drawn.add(key)
+        energy, sed = model_curve(row)
+        name = f"{row['source_name']} ({row['catalogue']})"
+        fig.line(
+            energy.value,
+            sed.value,
+            line_width=2,
+            color=INSTRUMENT_COLOURS.get(str(row["instrument"]), OTHER_COLOUR),
+            legend_label=f"{row['instrument']}: {name}",
+            name=name,
+        )
+
+
+def _draw_points(fig: Any, points: Table, label: str) -> None:
+    """The flux points with their error bars."""
+    # bokeh takes ~1.5 s to import: only a drawn figure needs it
+    from bokeh.models import ColumnDataSource, Whisker
+
+    y = points["e2dnde"].quantity.to_value(SED_UNIT)
+    error = points["e2dnde_err"].quantity.to_value(SED_UNIT)
+    source = ColumnDataSource(
+        {
+            "x": points["e_ref"].quantity.to_value(u.TeV),
+            "y": y,
+            "lower": np.clip(y - error, y * 1e-3, None),
+            "upper": y + error,
+        }
+    )
+    fig.scatter("x", "y", source=source, size=8, color="black", legend_label=label, name=label)
+    fig.add_layout(Whisker(source=source, base="x", lower="lower", upper="upper"))

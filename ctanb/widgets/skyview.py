@@ -8,11 +8,14 @@ from typing import Any
 
 import numpy as np
 import traitlets
+from astropy import units as u
 from astropy.coordinates import SkyCoord
 from astropy.io import fits
 from astropy.table import Table
 
+from ctanb.analysis.plots import catalogue_sources
 from ctanb.errors import DataError
+from ctanb.search.resolve import resolve
 from ctanb.widgets.aladin import OfflineAladin
 
 __all__ = ["SkyView", "footprints_of", "parse_s_region"]
@@ -112,13 +115,7 @@ class SkyView(OfflineAladin):
     def goto(self, target: str | SkyCoord | tuple[float, float], fov: float | None = None) -> None:
         """Centre the view on a position or a name (resolved with :mod:`ctanb.search`)."""
         if isinstance(target, str):
-            try:
-                from ctanb.search import resolve
-
-                target = resolve(target)
-            except ImportError:
-                target = SkyCoord.from_name(target)
-            target = getattr(target, "coord", target)
+            target = resolve(target).coord
         elif isinstance(target, (tuple, list)):
             target = SkyCoord(float(target[0]), float(target[1]), unit="deg", frame="icrs")
         self.target = target
@@ -151,10 +148,6 @@ class SkyView(OfflineAladin):
             line_width=1, fill=True, edge=True,
         )  # fmt: skip
         if sources is None:
-            from astropy import units as u
-
-            from ctanb.analysis.plots import catalogue_sources
-
             sources = catalogue_sources(SkyCoord(0, 0, unit="deg"), 180 * u.deg)
         if len(sources):
             self.add_table(

@@ -20,6 +20,7 @@ from astropy.coordinates import SkyCoord
 from astropy.table import Table
 
 from ctanb.analysis.specs import AnalysisSpec, CountMapSpec, ParameterError, SpectrumSpec
+from ctanb.widgets.skyview import footprints_of
 
 __all__ = ["MAX_WIDTH", "SpecForm", "spec_for_selection"]
 
@@ -28,8 +29,6 @@ MAX_WIDTH = 20 * u.deg
 
 
 def _footprints(selection: Table) -> list[list[float]]:
-    from ctanb.widgets.skyview import footprints_of
-
     return [f for f in footprints_of(selection) if f[2] > 0]
 
 
