@@ -243,10 +243,8 @@ class SpectrumSpec(OnRegionSpec):
 
     Parameters
     ----------
-    on_centre : SkyCoord, optional
-        ON region centre; default the first run's target (RA_OBJ/DEC_OBJ).
-    on_radius : Quantity
-        ON region radius.
+    on_centre, on_radius
+        The ON region (see :class:`OnRegionSpec`).
     energy_edges : Quantity
         Reconstructed-energy bin edges.
     """
@@ -297,10 +295,8 @@ class LightCurveSpec(OnRegionSpec):
 
     Parameters
     ----------
-    on_centre : SkyCoord, optional
-        ON region centre; default the first run's target.
-    on_radius : Quantity
-        ON region radius.
+    on_centre, on_radius
+        The ON region (see :class:`OnRegionSpec`).
     e_min, e_max : Quantity
         Energy range.
     time_bins : {"run", "night"} or Time
