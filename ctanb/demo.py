@@ -29,12 +29,8 @@ __all__ = ["register", "run_demo"]
 
 def register(subparsers: SubParsers) -> None:
     """Add ``ctanb demo``."""
-    demo = add_command(
-        subparsers,
-        "demo",
-        run_demo,
-        help="start the store, ingest the demo data, start the services and JupyterLab",
-    )
+    what = "start the store, ingest the demo data, start the services and JupyterLab"
+    demo = add_command(subparsers, "demo", run_demo, help=what)
     demo.add_argument(
         "data",
         nargs="*",

@@ -19,13 +19,8 @@ __all__ = ["add_arguments", "register", "run"]
 
 def register(subparsers: SubParsers) -> None:
     """Add ``ctanb simulate``."""
-    simulation = add_command(
-        subparsers,
-        "simulate",
-        run,
-        help="write synthetic GADF DL3 runs sampled from the CTA 1DC IRF",
-    )
-    add_arguments(simulation)
+    what = "write synthetic GADF DL3 runs sampled from the CTA 1DC IRF"
+    add_arguments(add_command(subparsers, "simulate", run, help=what))
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
