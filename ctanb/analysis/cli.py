@@ -42,14 +42,10 @@ def _common(parser: argparse.ArgumentParser) -> None:
 
 
 def _analysis_command(
-    subparsers: SubParsers,
-    name: str,
-    func: Command,
-    help: str,
-    description: str,
-    spec: type[AnalysisSpec] | None = None,
+    subparsers: SubParsers, name: str, func: Command, spec: type[AnalysisSpec] | None = None
 ) -> argparse.ArgumentParser:
     """Add the command of an analysis: inputs, output, then the spec's options (if any)."""
+    help, description = HELP[name]
     parser = add_command(subparsers, name, func, help=help, description=description)
     _common(parser)
     if spec is not None:
@@ -57,37 +53,49 @@ def _analysis_command(
     return parser
 
 
+#: Sub-command -> its one-line help and its description.
+HELP = {
+    "countmap": (
+        "bin event lists into a counts map or cube (FITS, gammapy-readable)",
+        "Bin DL3 event lists into a counts map (or cube with --energy-edges). The FITS file "
+        "is read by gammapy's Map.read and carries the provenance in an HDU named PROVENANCE.",
+    ),
+    "spectrum": (
+        "extract an ON/OFF spectrum with reflected OFF regions (FITS, optionally OGIP)",
+        "Count ON and OFF events per energy bin (OFF: reflected regions in each run), stacked "
+        "over the runs, with alpha, excess and Li & Ma significance. The FITS table carries "
+        "the provenance in an HDU named PROVENANCE; --ogip also writes PHA, BKG, ARF and RMF "
+        "files made by gammapy's makers from the IRFs.",
+    ),
+    "lightcurve": (
+        "ON/OFF counts, excess and significance per run, night or time bin (FITS)",
+        "Count ON and OFF events in time bins: one per run, per night (24 h from noon UTC), "
+        "or between given MJD edges (TT). --fluxes adds fluxes from gammapy's "
+        "LightCurveEstimator (power law fitted to all runs, index then fixed).",
+    ),
+    "significance": (
+        "excess and Li & Ma significance maps with the ring background (FITS)",
+        "Ring background (gammapy's RingBackgroundMaker method) and Li & Ma significance in a "
+        "correlation disc (ExcessMapEstimator), vectorised with FFTs. Known gamma-ray sources "
+        "(gamma-cat, HGPS) are excluded from the ring unless --no-exclusion. The FITS file "
+        "has one HDU per map (COUNTS, BACKGROUND, EXCESS, SQRT_TS, N_OFF, ALPHA, EXCLUSION) "
+        "and the provenance.",
+    ),
+}
+
+
 def register(subparsers: SubParsers) -> None:
     """Add the analysis sub-commands (their options made by the specs)."""
-    countmap = _analysis_command(
-        subparsers, "countmap", _countmap, spec=CountMapSpec,
-        help="bin event lists into a counts map or cube (FITS, gammapy-readable)",
-        description="Bin DL3 event lists into a counts map (or cube with --energy-edges). "
-        "The FITS file is read by gammapy's Map.read and carries the provenance in an HDU "
-        "named PROVENANCE.",
-    )  # fmt: skip
+    countmap = _analysis_command(subparsers, "countmap", _countmap, CountMapSpec)
     add_pair_option(
         countmap, "--skydir", ("LON", "LAT"),
         "map centre in degrees, in --frame (as --ra/--dec or --glon/--glat)",
     )  # fmt: skip
-    spectrum = _analysis_command(
-        subparsers, "spectrum", _spectrum, spec=SpectrumSpec,
-        help="extract an ON/OFF spectrum with reflected OFF regions (FITS, optionally OGIP)",
-        description="Count ON and OFF events per energy bin (OFF: reflected regions in each "
-        "run), stacked over the runs, with alpha, excess and Li & Ma significance. The FITS "
-        "table carries the provenance in an HDU named PROVENANCE; --ogip also writes PHA, "
-        "BKG, ARF and RMF files made by gammapy's makers from the IRFs.",
-    )  # fmt: skip
+    spectrum = _analysis_command(subparsers, "spectrum", _spectrum, SpectrumSpec)
     spectrum.add_argument(
         "--ogip", type=Path, metavar="DIR", help="also write OGIP files (PHA, BKG, ARF, RMF) here"
     )
-    lightcurve = _analysis_command(
-        subparsers, "lightcurve", _lightcurve, spec=LightCurveSpec,
-        help="ON/OFF counts, excess and significance per run, night or time bin (FITS)",
-        description="Count ON and OFF events in time bins: one per run, per night (24 h from "
-        "noon UTC), or between given MJD edges (TT). --fluxes adds fluxes from gammapy's "
-        "LightCurveEstimator (power law fitted to all runs, index then fixed).",
-    )  # fmt: skip
+    lightcurve = _analysis_command(subparsers, "lightcurve", _lightcurve, LightCurveSpec)
     lightcurve.add_argument(
         "--fluxes",
         type=Path,
@@ -155,15 +163,7 @@ def _lightcurve(args: argparse.Namespace) -> int:
 
 
 def _register_significance(subparsers: SubParsers) -> None:
-    parser = _analysis_command(
-        subparsers, "significance", _significance,
-        help="excess and Li & Ma significance maps with the ring background (FITS)",
-        description="Ring background (gammapy's RingBackgroundMaker method) and Li & Ma "
-        "significance in a correlation disc (ExcessMapEstimator), vectorised with FFTs. "
-        "Known gamma-ray sources (gamma-cat, HGPS) are excluded from the ring unless "
-        "--no-exclusion. The FITS file has one HDU per map (COUNTS, BACKGROUND, EXCESS, "
-        "SQRT_TS, N_OFF, ALPHA, EXCLUSION) and the provenance.",
-    )  # fmt: skip
+    parser = _analysis_command(subparsers, "significance", _significance)
     add_pair_option(
         parser,
         "--skydir",

@@ -76,6 +76,12 @@ __all__ = [
 ]
 
 
+# Each spec's ``analysis()`` imports its analysis module when called, not at module top:
+# that module imports gammapy (~2 s warm, ~4 s cold; the CLI, the job service's parameter
+# parse and the forms read the specs without it), and it imports this module for its
+# defaults, so a top-level import would also be a cycle.
+
+
 # ============================================================================ count map
 @dataclass(frozen=True, eq=False)
 class CountMapSpec(AnalysisSpec):
@@ -170,9 +176,7 @@ class CountMapSpec(AnalysisSpec):
     @classmethod
     def analysis(cls) -> Callable[..., Any]:
         """:func:`~ctanb.analysis.countmap.make_count_map`."""
-        # gammapy takes ~4 s to import: the CLI, the job service and the forms read the spec
-        # without it, and countmap imports this module (its defaults are the spec's)
-        from ctanb.analysis.countmap import make_count_map
+        from ctanb.analysis.countmap import make_count_map  # lazy: see the note above CountMapSpec
 
         return make_count_map
 
@@ -190,8 +194,7 @@ class CountMapSpec(AnalysisSpec):
 
     def geom(self, skydir: SkyCoord | None = None) -> Any:
         """The gammapy geometry (centred on ``skydir`` when the spec has no centre)."""
-        # gammapy takes ~4 s to import (see analysis); only the geometry needs it
-        from ctanb.analysis.countmap import make_geom
+        from ctanb.analysis.countmap import make_geom  # lazy: see the note above CountMapSpec
 
         centre = self.skydir if self.skydir is not None else skydir
         if centre is None:
@@ -278,9 +281,9 @@ class SpectrumSpec(OnRegionSpec):
     @classmethod
     def analysis(cls) -> Callable[..., Any]:
         """:func:`~ctanb.analysis.spectrum.extract_spectrum`."""
-        # gammapy takes ~4 s to import: the CLI, the job service and the forms read the spec
-        # without it, and spectrum imports this module (its defaults are the spec's)
-        from ctanb.analysis.spectrum import extract_spectrum
+        from ctanb.analysis.spectrum import (
+            extract_spectrum,
+        )  # lazy: see the note above CountMapSpec
 
         return extract_spectrum
 
@@ -358,9 +361,9 @@ class LightCurveSpec(OnRegionSpec):
     @classmethod
     def analysis(cls) -> Callable[..., Any]:
         """:func:`~ctanb.analysis.lightcurve.make_light_curve`."""
-        # gammapy takes ~4 s to import: the CLI, the job service and the forms read the spec
-        # without it, and lightcurve imports this module (its defaults are the spec's)
-        from ctanb.analysis.lightcurve import make_light_curve
+        from ctanb.analysis.lightcurve import (
+            make_light_curve,
+        )  # lazy: see the note above CountMapSpec
 
         return make_light_curve
 
