@@ -46,7 +46,7 @@ def points_figure(
     # bokeh takes ~0.7 s to import (python -X importtime -c "import bokeh.plotting"); the
     # analysis modules import this one for their plot() methods, which job workers never call
     from bokeh.models import ColumnDataSource, Span, Whisker
-    from bokeh.plotting import figure
+    from bokeh.plotting import figure  # lazy too: see the comment above
 
     fig = figure(
         title=title,

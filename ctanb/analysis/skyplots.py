@@ -127,7 +127,7 @@ def _sky_figure(geom: Any, title: str, stretch: str) -> Any:
     """An empty figure of the image's pixels with sky ticks and labels on its axes."""
     # bokeh takes ~0.7 s to import (see the module note)
     from bokeh.models import FixedTicker
-    from bokeh.plotting import figure
+    from bokeh.plotting import figure  # lazy too: see the comment above
 
     ny, nx = geom.data_shape[-2:]
     galactic = geom.frame == "galactic"
