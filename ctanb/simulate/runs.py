@@ -137,7 +137,7 @@ def simulate_runs(
 
 
 class _Times(NamedTuple):
-    """When the runs are: first start and gap (s, since the reference) and livetimes."""
+    """When the runs are: first start and gap (s, since the reference), each run's livetime."""
 
     start: float
     #: Livetime of each run (s); None: set by the expected events per run.
