@@ -176,7 +176,8 @@ class CountMapSpec(AnalysisSpec):
     @classmethod
     def analysis(cls) -> Callable[..., Any]:
         """:func:`~ctanb.analysis.countmap.make_count_map`."""
-        from ctanb.analysis.countmap import make_count_map  # lazy: see the note above CountMapSpec
+        # lazy: see the note above CountMapSpec
+        from ctanb.analysis.countmap import make_count_map
 
         return make_count_map
 
@@ -194,7 +195,8 @@ class CountMapSpec(AnalysisSpec):
 
     def geom(self, skydir: SkyCoord | None = None) -> Any:
         """The gammapy geometry (centred on ``skydir`` when the spec has no centre)."""
-        from ctanb.analysis.countmap import make_geom  # lazy: see the note above CountMapSpec
+        # lazy: see the note above CountMapSpec
+        from ctanb.analysis.countmap import make_geom
 
         centre = self.skydir if self.skydir is not None else skydir
         if centre is None:
@@ -281,9 +283,8 @@ class SpectrumSpec(OnRegionSpec):
     @classmethod
     def analysis(cls) -> Callable[..., Any]:
         """:func:`~ctanb.analysis.spectrum.extract_spectrum`."""
-        from ctanb.analysis.spectrum import (
-            extract_spectrum,
-        )  # lazy: see the note above CountMapSpec
+        # lazy: see the note above CountMapSpec
+        from ctanb.analysis.spectrum import extract_spectrum
 
         return extract_spectrum
 
@@ -361,9 +362,8 @@ class LightCurveSpec(OnRegionSpec):
     @classmethod
     def analysis(cls) -> Callable[..., Any]:
         """:func:`~ctanb.analysis.lightcurve.make_light_curve`."""
-        from ctanb.analysis.lightcurve import (
-            make_light_curve,
-        )  # lazy: see the note above CountMapSpec
+        # lazy: see the note above CountMapSpec
+        from ctanb.analysis.lightcurve import make_light_curve
 
         return make_light_curve
 
