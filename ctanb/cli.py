@@ -7,41 +7,39 @@ function in its ``cli`` module; this module only assembles them.
 from __future__ import annotations
 
 import argparse
-import importlib
 import sys
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 
+from ctanb import __version__, demo
+from ctanb.analysis import cli as analysis_cli
+from ctanb.clitools import SubParsers
 from ctanb.errors import CtanbError
+from ctanb.prov import cli as prov_cli
+from ctanb.services import cli as services_cli
+from ctanb.simulate import cli as simulate_cli
 
 __all__ = ["build_parser", "main"]
 
-#: Modules that contribute sub-commands, each with ``register(subparsers)``.
-COMMAND_MODULES = (
-    "ctanb.services.cli",  # db, ingest, serve
-    "ctanb.analysis.cli",  # countmap, spectrum, lightcurve, simulate
-    "ctanb.demo",  # demo
-    "ctanb.prov.cli",  # prov show|lineage|diff|replay
+#: The ``register(subparsers)`` functions that add the sub-commands, in ``--help`` order.
+REGISTER: tuple[Callable[[SubParsers], None], ...] = (
+    services_cli.register,  # db, ingest, serve, token
+    analysis_cli.register,  # countmap, spectrum, lightcurve, significance
+    simulate_cli.register,  # simulate
+    demo.register,  # demo
+    prov_cli.register,  # prov show|lineage|diff|replay
 )
 
 
 def build_parser() -> argparse.ArgumentParser:
     """Build the argument parser with every available sub-command."""
-    from ctanb import __version__
-
     parser = argparse.ArgumentParser(
         prog="ctanb",
         description="Find, analyse and share very-high-energy gamma-ray data.",
     )
     parser.add_argument("--version", action="version", version=f"ctanb {__version__}")
     subparsers = parser.add_subparsers(dest="command", metavar="COMMAND")
-    for name in COMMAND_MODULES:
-        try:
-            module = importlib.import_module(name)
-        except ModuleNotFoundError as exc:
-            if exc.name != name:
-                raise
-            continue
-        module.register(subparsers)
+    for register in REGISTER:
+        register(subparsers)
     return parser
 
 

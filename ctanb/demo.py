@@ -18,16 +18,19 @@ from pathlib import Path
 
 import httpx
 
+from ctanb.clitools import SubParsers, add_command
 from ctanb.config import Settings, get_settings, repo_root
+from ctanb.services.cluster import PrivateCluster
+from ctanb.services.ingest import ingest
+from ctanb.services.store import Store
 
 __all__ = ["register", "run_demo"]
 
 
-def register(subparsers: argparse._SubParsersAction) -> None:
+def register(subparsers: SubParsers) -> None:
     """Add ``ctanb demo``."""
-    demo = subparsers.add_parser(
-        "demo", help="start the store, ingest the demo data, start the services and JupyterLab"
-    )
+    what = "start the store, ingest the demo data, start the services and JupyterLab"
+    demo = add_command(subparsers, "demo", run_demo, help=what)
     demo.add_argument(
         "data",
         nargs="*",
@@ -43,7 +46,6 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         action="store_true",
         help="start everything, print the URLs and stop again (a smoke test)",
     )
-    demo.set_defaults(func=lambda args: run_demo(args))
 
 
 def _step(message: str) -> None:
@@ -52,16 +54,46 @@ def _step(message: str) -> None:
 
 def run_demo(args: argparse.Namespace) -> int:
     """Run the demo stack until Ctrl-C."""
-    from ctanb.services.ingest import ingest
-    from ctanb.services.store import Store
-
     settings = get_settings()
     if args.port:
         settings = Settings(**{**settings.__dict__, "service_url": f"http://127.0.0.1:{args.port}"})
     port = int(settings.service_url.rsplit(":", 1)[1])
+    cluster, started_store = _start_store(settings)
+    store = Store.open(settings)
+    _ingest(args.data, settings, store)
+    children: list[subprocess.Popen[bytes]] = []
+    env = {
+        **os.environ,
+        "CTANB_SERVICE_URL": settings.service_url,
+        "CTANB_HOME": str(settings.home),
+        "CTANB_DATA": str(settings.data_dir),
+    }
+    try:
+        _start_service(settings.service_url, port, env, children)
+        lab_url = None if args.no_lab else _start_lab(args.lab_port, env, children)
+        print()
+        print(f"  TAP service : {settings.service_url}/tap")
+        print(f"  Downloads   : {settings.service_url}/data/{{collection}}/{{obs_id}}")
+        if lab_url:
+            print(f"  JupyterLab  : {lab_url}")
+        print("\nPress Ctrl-C to stop.", flush=True)
+        if not args.no_wait:
+            stop = {signal.SIGINT, signal.SIGTERM}
+            signal.pthread_sigmask(signal.SIG_BLOCK, stop)
+            signal.sigwait(stop)
+        return 0
+    except KeyboardInterrupt:
+        return 0
+    finally:
+        _stop(children)
+        store.close()
+        if started_store and cluster is not None:
+            cluster.stop()
+            _step("stopped the private PostgreSQL cluster this run started")
 
-    from ctanb.services.cluster import PrivateCluster
 
+def _start_store(settings: Settings) -> tuple[PrivateCluster | None, bool]:
+    """The private cluster (None with an external database) and whether this run starts it."""
     _step(f"store: {settings.database_url or settings.home / 'postgres'}")
     cluster = None if settings.database_url else PrivateCluster(settings.home)
     started_store = cluster is not None and not cluster.is_running()
@@ -70,9 +102,12 @@ def run_demo(args: argparse.Namespace) -> int:
             "    starting the private PostgreSQL cluster"
             + ("" if cluster.is_initialised() else " (first start: initdb takes a few seconds)")
         )
-    store = Store.open(settings)
+    return cluster, started_store
 
-    folders = args.data or [settings.data_dir / "hess-dl3-dr1", settings.data_dir / "cta-1dc"]
+
+def _ingest(data: list[Path], settings: Settings, store: Store) -> None:
+    """Ingest ``data`` (default the demo folders of the data directory), with progress."""
+    folders = data or [settings.data_dir / "hess-dl3-dr1", settings.data_dir / "cta-1dc"]
     _step("ingesting " + ", ".join(str(f) for f in folders))
 
     def progress(done: int, total: int, path: object) -> None:
@@ -82,74 +117,60 @@ def run_demo(args: argparse.Namespace) -> int:
     print()
     print("    " + str(report).replace("\n", "\n    "))
 
-    children: list[subprocess.Popen[bytes]] = []
-    env = {
-        **os.environ,
-        "CTANB_SERVICE_URL": settings.service_url,
-        "CTANB_HOME": str(settings.home),
-        "CTANB_DATA": str(settings.data_dir),
-    }
-    try:
-        if _answers(settings.service_url):
-            _step(f"archive service already running at {settings.service_url}")
-        else:
-            _step(f"starting the archive service on {settings.service_url}")
-            children.append(
-                subprocess.Popen(
-                    [sys.executable, "-m", "ctanb.cli", "serve", "--port", str(port)], env=env
-                )
-            )
-            _wait_for(settings.service_url + "/tap/availability", children[-1])
-        lab_url = None
-        if not args.no_lab and shutil.which("jupyter", path=str(Path(sys.executable).parent)):
-            token = secrets.token_hex(16)
-            notebooks = repo_root() / "notebooks"
-            notebooks.mkdir(exist_ok=True)
-            _step(f"starting JupyterLab on port {args.lab_port} in {notebooks}")
-            command = [
-                str(Path(sys.executable).parent / "jupyter"),
-                "lab",
-                "--no-browser",
-                f"--port={args.lab_port}",
-                "--ip=127.0.0.1",
-                f"--ServerApp.token={token}",
-                f"--ServerApp.root_dir={notebooks}",
-            ]
-            if os.geteuid() == 0:
-                command.append("--allow-root")
-            children.append(subprocess.Popen(command, env=env, stderr=subprocess.DEVNULL))
-            first = notebooks / "01_search.ipynb"  # the tutorials open at the first one
-            page = "lab/tree/01_search.ipynb" if first.exists() else "lab"
-            lab_url = f"http://127.0.0.1:{args.lab_port}/{page}?token={token}"
-            _wait_for(f"http://127.0.0.1:{args.lab_port}/api/status?token={token}", children[-1])
-        print()
-        print(f"  TAP service : {settings.service_url}/tap")
-        print(f"  Downloads   : {settings.service_url}/data/{{collection}}/{{obs_id}}")
-        if lab_url:
-            print(f"  JupyterLab  : {lab_url}")
-        print("\nPress Ctrl-C to stop.", flush=True)
-        if args.no_wait:
-            return 0
-        stop = {signal.SIGINT, signal.SIGTERM}
-        signal.pthread_sigmask(signal.SIG_BLOCK, stop)
-        signal.sigwait(stop)
-        return 0
-    except KeyboardInterrupt:
-        return 0
-    finally:
-        for child in reversed(children):
-            child.terminate()
-        for child in children:
-            try:
-                child.wait(15)
-            except subprocess.TimeoutExpired:
-                child.kill()
-        if children:
-            _step("stopped the services")
-        store.close()
-        if started_store and cluster is not None:
-            cluster.stop()
-            _step("stopped the private PostgreSQL cluster this run started")
+
+def _start_service(
+    url: str, port: int, env: dict[str, str], children: list[subprocess.Popen[bytes]]
+) -> None:
+    """Start the archive service (added to ``children``) unless one already answers at ``url``."""
+    if _answers(url):
+        _step(f"archive service already running at {url}")
+        return
+    _step(f"starting the archive service on {url}")
+    children.append(
+        subprocess.Popen([sys.executable, "-m", "ctanb.cli", "serve", "--port", str(port)], env=env)
+    )
+    _wait_for(url + "/tap/availability", children[-1])
+
+
+def _start_lab(
+    lab_port: int, env: dict[str, str], children: list[subprocess.Popen[bytes]]
+) -> str | None:
+    """Start JupyterLab on the tutorials (added to ``children``); its URL, None without it."""
+    if not shutil.which("jupyter", path=str(Path(sys.executable).parent)):
+        return None
+    token = secrets.token_hex(16)
+    notebooks = repo_root() / "notebooks"
+    notebooks.mkdir(exist_ok=True)
+    _step(f"starting JupyterLab on port {lab_port} in {notebooks}")
+    command = [
+        str(Path(sys.executable).parent / "jupyter"),
+        "lab",
+        "--no-browser",
+        f"--port={lab_port}",
+        "--ip=127.0.0.1",
+        f"--ServerApp.token={token}",
+        f"--ServerApp.root_dir={notebooks}",
+    ]
+    if os.geteuid() == 0:
+        command.append("--allow-root")
+    children.append(subprocess.Popen(command, env=env, stderr=subprocess.DEVNULL))
+    first = notebooks / "01_search.ipynb"  # the tutorials open at the first one
+    page = "lab/tree/01_search.ipynb" if first.exists() else "lab"
+    _wait_for(f"http://127.0.0.1:{lab_port}/api/status?token={token}", children[-1])
+    return f"http://127.0.0.1:{lab_port}/{page}?token={token}"
+
+
+def _stop(children: list[subprocess.Popen[bytes]]) -> None:
+    """Stop the processes this run started, the last started first."""
+    for child in reversed(children):
+        child.terminate()
+    for child in children:
+        try:
+            child.wait(15)
+        except subprocess.TimeoutExpired:
+            child.kill()
+    if children:
+        _step("stopped the services")
 
 
 def _answers(url: str) -> bool:

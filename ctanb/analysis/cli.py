@@ -1,15 +1,25 @@
-"""``ctanb countmap``, ``spectrum``, ``lightcurve``, ``significance``, ``simulate`` from a shell.
+"""``ctanb countmap``, ``spectrum``, ``lightcurve``, ``significance`` from a shell.
 
 The count map is the prototype's ctbin. The options are made by the analyses' specs
 (:mod:`ctanb.analysis.specs`) from the same declarations as the job service's parameters
 (``--on-ra`` is ``on_ra``, ``--e-min`` is ``e_min``, ...), so a job and a command line
-read alike and share their defaults.
+read alike and share their defaults. ``ctanb simulate`` is :mod:`ctanb.simulate.cli`'s.
 """
 
 from __future__ import annotations
 
 import argparse
 from pathlib import Path
+from typing import Any
+
+import numpy as np
+from astropy import units as u
+from astropy.coordinates import SkyCoord
+
+from ctanb.analysis.significance import make_significance_map
+from ctanb.analysis.specbase import AnalysisSpec
+from ctanb.analysis.specs import CountMapSpec, LightCurveSpec, SpectrumSpec
+from ctanb.clitools import Command, SubParsers, add_command, add_pair_option
 
 __all__ = ["register"]
 
@@ -31,109 +41,134 @@ def _common(parser: argparse.ArgumentParser) -> None:
     )
 
 
-def register(subparsers: argparse._SubParsersAction) -> None:
+def _analysis_command(
+    subparsers: SubParsers, name: str, func: Command, spec: type[AnalysisSpec] | None = None
+) -> argparse.ArgumentParser:
+    """Add the command of an analysis: inputs, output, then the spec's options (if any)."""
+    help, description = HELP[name]
+    parser = add_command(subparsers, name, func, help=help, description=description)
+    _common(parser)
+    if spec is not None:
+        spec.add_arguments(parser)
+    return parser
+
+
+#: Sub-command -> its one-line help and its description.
+HELP = {
+    "countmap": (
+        "bin event lists into a counts map or cube (FITS, gammapy-readable)",
+        "Bin DL3 event lists into a counts map (or cube with --energy-edges). The FITS file "
+        "is read by gammapy's Map.read and carries the provenance in an HDU named PROVENANCE.",
+    ),
+    "spectrum": (
+        "extract an ON/OFF spectrum with reflected OFF regions (FITS, optionally OGIP)",
+        "Count ON and OFF events per energy bin (OFF: reflected regions in each run), stacked "
+        "over the runs, with alpha, excess and Li & Ma significance. The FITS table carries "
+        "the provenance in an HDU named PROVENANCE; --ogip also writes PHA, BKG, ARF and RMF "
+        "files made by gammapy's makers from the IRFs.",
+    ),
+    "lightcurve": (
+        "ON/OFF counts, excess and significance per run, night or time bin (FITS)",
+        "Count ON and OFF events in time bins: one per run, per night (24 h from noon UTC), "
+        "or between given MJD edges (TT). --fluxes adds fluxes from gammapy's "
+        "LightCurveEstimator (power law fitted to all runs, index then fixed).",
+    ),
+    "significance": (
+        "excess and Li & Ma significance maps with the ring background (FITS)",
+        "Ring background (gammapy's RingBackgroundMaker method) and Li & Ma significance in a "
+        "correlation disc (ExcessMapEstimator), vectorised with FFTs. Known gamma-ray sources "
+        "(gamma-cat, HGPS) are excluded from the ring unless --no-exclusion. The FITS file "
+        "has one HDU per map (COUNTS, BACKGROUND, EXCESS, SQRT_TS, N_OFF, ALPHA, EXCLUSION) "
+        "and the provenance.",
+    ),
+}
+
+
+def register(subparsers: SubParsers) -> None:
     """Add the analysis sub-commands (their options made by the specs)."""
-    from ctanb.analysis.specs import CountMapSpec, LightCurveSpec, SpectrumSpec
-
-    countmap = subparsers.add_parser(
-        "countmap",
-        help="bin event lists into a counts map or cube (FITS, gammapy-readable)",
-        description="Bin DL3 event lists into a counts map (or cube with --energy-edges). "
-        "The FITS file is read by gammapy's Map.read and carries the provenance in an HDU "
-        "named PROVENANCE.",
-    )
-    _common(countmap)
-    CountMapSpec.add_arguments(countmap)
-    countmap.add_argument(
-        "--skydir",
-        nargs=2,
-        type=float,
-        metavar=("LON", "LAT"),
-        help="map centre in degrees, in --frame (as --ra/--dec or --glon/--glat)",
-    )
-    countmap.set_defaults(func=_countmap)
-
-    spectrum = subparsers.add_parser(
-        "spectrum",
-        help="extract an ON/OFF spectrum with reflected OFF regions (FITS, optionally OGIP)",
-        description="Count ON and OFF events per energy bin (OFF: reflected regions in each "
-        "run), stacked over the runs, with alpha, excess and Li & Ma significance. The FITS "
-        "table carries the provenance in an HDU named PROVENANCE; --ogip also writes PHA, "
-        "BKG, ARF and RMF files made by gammapy's makers from the IRFs.",
-    )
-    _common(spectrum)
-    SpectrumSpec.add_arguments(spectrum)
+    countmap = _analysis_command(subparsers, "countmap", _countmap, CountMapSpec)
+    add_pair_option(
+        countmap, "--skydir", ("LON", "LAT"),
+        "map centre in degrees, in --frame (as --ra/--dec or --glon/--glat)",
+    )  # fmt: skip
+    spectrum = _analysis_command(subparsers, "spectrum", _spectrum, SpectrumSpec)
     spectrum.add_argument(
         "--ogip", type=Path, metavar="DIR", help="also write OGIP files (PHA, BKG, ARF, RMF) here"
     )
-    spectrum.set_defaults(func=_spectrum)
-
-    lightcurve = subparsers.add_parser(
-        "lightcurve",
-        help="ON/OFF counts, excess and significance per run, night or time bin (FITS)",
-        description="Count ON and OFF events in time bins: one per run, per night (24 h from "
-        "noon UTC), or between given MJD edges (TT). --fluxes adds fluxes from gammapy's "
-        "LightCurveEstimator (power law fitted to all runs, index then fixed).",
-    )
-    _common(lightcurve)
-    LightCurveSpec.add_arguments(lightcurve)
+    lightcurve = _analysis_command(subparsers, "lightcurve", _lightcurve, LightCurveSpec)
     lightcurve.add_argument(
         "--fluxes",
         type=Path,
         metavar="FILE",
         help="also estimate fluxes with gammapy and write them here (ECSV)",
     )
-    lightcurve.set_defaults(func=_lightcurve)
-
     _register_significance(subparsers)
 
-    from ctanb.analysis import simulate
 
-    simulation = subparsers.add_parser(
-        "simulate", help="write synthetic GADF DL3 runs sampled from the CTA 1DC IRF"
-    )
-    simulate.add_arguments(simulation)
-    simulation.set_defaults(func=simulate.run)
+def _run(spec: AnalysisSpec, args: argparse.Namespace) -> Any:
+    """Run ``spec`` on the command's inputs."""
+    return spec.run(args.inputs, archive=args.archive, on_error=_on_error(args))
+
+
+def _on_error(args: argparse.Namespace) -> str:
+    return "skip" if args.skip_bad_runs else "raise"
+
+
+def _write(product: Any, args: argparse.Namespace, *summary: object) -> None:
+    """Write ``product`` to ``--out``, print ``summary`` and the runs left out."""
+    product.to_fits(args.out)
+    for line in summary:
+        print(line)
+    for skipped in getattr(product, "skipped", []):
+        print(f"  skipped {skipped.path}: {skipped.reason}")
 
 
 def _countmap(args: argparse.Namespace) -> int:
-    import astropy.units as u
-    from astropy.coordinates import SkyCoord
-
-    from ctanb.analysis.specs import CountMapSpec
-
     spec = CountMapSpec.from_args(args)
     if args.skydir:
         if spec.skydir is not None:
             raise SystemExit("ctanb countmap: give the centre once (--skydir or --ra/--dec)")
         lon, lat = args.skydir
         spec = spec.replace(skydir=SkyCoord(lon * u.deg, lat * u.deg, frame=spec.frame))
-    product = spec.run(
-        args.inputs, archive=args.archive, on_error="skip" if args.skip_bad_runs else "raise"
-    )
-    product.to_fits(args.out)
-    print(f"{args.out}: {product.total} counts from {len(product.record.inputs)} runs")
-    _report_skipped(product)
+    product = _run(spec, args)
+    runs = len(product.record.inputs)
+    _write(product, args, f"{args.out}: {product.total} counts from {runs} runs")
     return 0
 
 
-def _register_significance(subparsers: argparse._SubParsersAction) -> None:
-    parser = subparsers.add_parser(
-        "significance",
-        help="excess and Li & Ma significance maps with the ring background (FITS)",
-        description="Ring background (gammapy's RingBackgroundMaker method) and Li & Ma "
-        "significance in a correlation disc (ExcessMapEstimator), vectorised with FFTs. "
-        "Known gamma-ray sources (gamma-cat, HGPS) are excluded from the ring unless "
-        "--no-exclusion. The FITS file has one HDU per map (COUNTS, BACKGROUND, EXCESS, "
-        "SQRT_TS, N_OFF, ALPHA, EXCLUSION) and the provenance.",
+def _spectrum(args: argparse.Namespace) -> int:
+    product = _run(SpectrumSpec.from_args(args), args)
+    _write(
+        product, args,
+        f"{args.out}: {int(product.n_on.sum())} ON, {int(product.n_off.sum())} OFF counts, "
+        f"excess {product.excess.sum():.1f} from {len(product.record.inputs)} runs; "
+        f"significance per bin {np.round(product.significance, 1).tolist()}",
+    )  # fmt: skip
+    if args.ogip:
+        print(f"OGIP: {product.write_ogip(args.ogip)} (with its BKG, ARF and RMF)")
+    return 0
+
+
+def _lightcurve(args: argparse.Namespace) -> int:
+    product = _run(LightCurveSpec.from_args(args), args)
+    runs = len(product.record.inputs)
+    _write(
+        product, args, f"{args.out}: {len(product.n_on)} bins from {runs} runs", product.to_table()
     )
-    _common(parser)
-    parser.add_argument(
+    if args.fluxes:
+        table = product.estimate_fluxes().to_table(sed_type="flux", format="lightcurve")
+        table.write(args.fluxes, format="ascii.ecsv", overwrite=True)
+        print(f"fluxes: {args.fluxes}")
+    return 0
+
+
+def _register_significance(subparsers: SubParsers) -> None:
+    parser = _analysis_command(subparsers, "significance", _significance)
+    add_pair_option(
+        parser,
         "--skydir",
-        nargs=2,
-        type=float,
-        metavar=("RA", "DEC"),
-        help="map centre in degrees, in --frame (default: mean pointing)",
+        ("RA", "DEC"),
+        "map centre in degrees, in --frame (default: mean pointing)",
     )
     parser.add_argument("--frame", choices=["icrs", "galactic"], default="icrs")
     parser.add_argument("--width", type=float, default=5.0, help="map width, deg (default 5)")
@@ -153,15 +188,9 @@ def _register_significance(subparsers: argparse._SubParsersAction) -> None:
         "--safe-mask",
         help="gammapy SafeMaskMaker methods, comma-separated (e.g. aeff-max,edisp-bias)",
     )
-    parser.set_defaults(func=_significance)
 
 
 def _significance(args: argparse.Namespace) -> int:
-    import astropy.units as u
-    from astropy.coordinates import SkyCoord
-
-    from ctanb.analysis.significance import make_significance_map
-
     skydir = None
     if args.skydir:
         skydir = SkyCoord(args.skydir[0] * u.deg, args.skydir[1] * u.deg, frame=args.frame)
@@ -179,55 +208,12 @@ def _significance(args: argparse.Namespace) -> int:
         exclusion=None if args.no_exclusion else "catalogs",
         safe_mask=args.safe_mask.split(",") if args.safe_mask else None,
         archive=args.archive,
-        on_error="skip" if args.skip_bad_runs else "raise",
+        on_error=_on_error(args),
     )
-    product.to_fits(args.out)
     peak, where = product.peak()
-    print(
+    _write(
+        product, args,
         f"{args.out}: peak significance {peak:.1f} sigma at RA {where.icrs.ra.deg:.3f}, "
-        f"Dec {where.icrs.dec.deg:.3f} from {len(product.record.inputs)} runs"
-    )
-    _report_skipped(product)
-    return 0
-
-
-def _report_skipped(product: object) -> None:
-    for skipped in getattr(product, "skipped", []):
-        print(f"  skipped {skipped.path}: {skipped.reason}")
-
-
-def _spectrum(args: argparse.Namespace) -> int:
-    import numpy as np
-
-    from ctanb.analysis.specs import SpectrumSpec
-
-    product = SpectrumSpec.from_args(args).run(
-        args.inputs, archive=args.archive, on_error="skip" if args.skip_bad_runs else "raise"
-    )
-    product.to_fits(args.out)
-    print(
-        f"{args.out}: {int(product.n_on.sum())} ON, {int(product.n_off.sum())} OFF counts, "
-        f"excess {product.excess.sum():.1f} from {len(product.record.inputs)} runs; "
-        f"significance per bin {np.round(product.significance, 1).tolist()}"
-    )
-    _report_skipped(product)
-    if args.ogip:
-        print(f"OGIP: {product.write_ogip(args.ogip)} (with its BKG, ARF and RMF)")
-    return 0
-
-
-def _lightcurve(args: argparse.Namespace) -> int:
-    from ctanb.analysis.specs import LightCurveSpec
-
-    product = LightCurveSpec.from_args(args).run(
-        args.inputs, archive=args.archive, on_error="skip" if args.skip_bad_runs else "raise"
-    )
-    product.to_fits(args.out)
-    print(f"{args.out}: {len(product.n_on)} bins from {len(product.record.inputs)} runs")
-    print(product.to_table())
-    _report_skipped(product)
-    if args.fluxes:
-        table = product.estimate_fluxes().to_table(sed_type="flux", format="lightcurve")
-        table.write(args.fluxes, format="ascii.ecsv", overwrite=True)
-        print(f"fluxes: {args.fluxes}")
+        f"Dec {where.icrs.dec.deg:.3f} from {len(product.record.inputs)} runs",
+    )  # fmt: skip
     return 0

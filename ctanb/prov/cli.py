@@ -5,22 +5,20 @@ from __future__ import annotations
 import argparse
 import sys
 from pathlib import Path
-from typing import TYPE_CHECKING
 
+from astropy.io import fits
+
+from ctanb.clitools import SubParsers, add_command
 from ctanb.errors import DataError
-
-if TYPE_CHECKING:
-    from ctanb.prov.document import Provenance
+from ctanb.prov.document import Provenance, serialize
+from ctanb.prov.fits import read_provenance_hdu, read_sidecar
+from ctanb.prov.tools import diff, lineage, replay
 
 __all__ = ["load", "register"]
 
 
 def load(path: str | Path) -> Provenance:
     """Read the provenance of a product file: its PROVENANCE HDU, else its sidecar."""
-    from astropy.io import fits
-
-    from ctanb.prov.fits import read_provenance_hdu, read_sidecar
-
     path = Path(path)
     doc = None
     try:
@@ -37,16 +35,12 @@ def load(path: str | Path) -> Provenance:
 
 
 def _show(args: argparse.Namespace) -> int:
-    from ctanb.prov import serialize
-
     sys.stdout.write(serialize(load(args.product), args.format))
     sys.stdout.write("\n")
     return 0
 
 
 def _lineage(args: argparse.Namespace) -> int:
-    from ctanb.prov import lineage
-
     found = lineage(load(args.product))
     if found.query:
         print(f"query: {found.query['service_url']}\n  {found.query['adql']}")
@@ -57,8 +51,6 @@ def _lineage(args: argparse.Namespace) -> int:
 
 
 def _diff(args: argparse.Namespace) -> int:
-    from ctanb.prov import diff
-
     changes = diff(load(args.a), load(args.b))
     for name, (a, b) in changes["parameters"].items():
         print(f"parameter {name}: {a!r} -> {b!r}")
@@ -73,15 +65,13 @@ def _diff(args: argparse.Namespace) -> int:
 
 
 def _replay(args: argparse.Namespace) -> int:
-    from ctanb.prov import replay
-
     product = replay(load(args.product), archive=args.archive)
     product.to_fits(args.out)
     print(f"replayed into {args.out} ({product.checksum()})")
     return 0
 
 
-def register(subparsers: argparse._SubParsersAction) -> None:
+def register(subparsers: SubParsers) -> None:
     """Add ``ctanb prov show|lineage|diff|replay``."""
     prov = subparsers.add_parser(
         "prov",
@@ -90,22 +80,26 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         "or .prov.json sidecar).",
     )
     commands = prov.add_subparsers(dest="prov_command", required=True)
-    show = commands.add_parser("show", help="print the provenance as PROV-JSON/XML/N or SVG")
+    show = add_command(
+        commands, "show", _show, help="print the provenance as PROV-JSON/XML/N or SVG"
+    )
     show.add_argument("product", type=Path)
     show.add_argument("--format", default="provn", choices=["json", "xml", "provn", "svg"])
-    show.set_defaults(func=_show)
-    lin = commands.add_parser("lineage", help="list raw files, IRFs, query, software versions")
+    lin = add_command(
+        commands, "lineage", _lineage, help="list raw files, IRFs, query, software versions"
+    )
     lin.add_argument("product", type=Path)
-    lin.set_defaults(func=_lineage)
-    dif = commands.add_parser("diff", help="inputs and parameters that differ (exit 1 if any)")
+    dif = add_command(
+        commands, "diff", _diff, help="inputs and parameters that differ (exit 1 if any)"
+    )
     dif.add_argument("a", type=Path)
     dif.add_argument("b", type=Path)
-    dif.set_defaults(func=_diff)
-    rep = commands.add_parser("replay", help="re-run the recorded activity into a new file")
+    rep = add_command(
+        commands, "replay", _replay, help="re-run the recorded activity into a new file"
+    )
     rep.add_argument("product", type=Path)
     rep.add_argument("--out", required=True, type=Path)
     rep.add_argument(
         "--archive",
         help="archive whose data URLs the inputs may come from (default CTANB_SERVICE_URL)",
     )
-    rep.set_defaults(func=_replay)

@@ -9,11 +9,18 @@ from pathlib import Path
 from astropy import units as u
 from astropy.coordinates import SkyCoord
 
+from ctanb.clitools import SubParsers, add_command, add_pair_option
 from ctanb.errors import DataError
 from ctanb.simulate.runs import simulate_runs
 from ctanb.simulate.sampling import PointSource
 
-__all__ = ["add_arguments", "run"]
+__all__ = ["add_arguments", "register", "run"]
+
+
+def register(subparsers: SubParsers) -> None:
+    """Add ``ctanb simulate``."""
+    what = "write synthetic GADF DL3 runs sampled from the CTA 1DC IRF"
+    add_arguments(add_command(subparsers, "simulate", run, help=what))
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -60,12 +67,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         help="pointing offset from the target, N/S/E/W in turn, in degrees (default 0.5)",
     )
     _add_source_arguments(parser)
-    parser.add_argument(
-        "--energy-range",
-        nargs=2,
-        type=float,
-        metavar=("EMIN", "EMAX"),
-        help="energy range in TeV (default 0.03 150)",
+    add_pair_option(
+        parser, "--energy-range", ("EMIN", "EMAX"), "energy range in TeV (default 0.03 150)"
     )
     parser.add_argument("--irf", type=Path, help="GADF IRF file (default the 1DC South_z20_50h)")
     parser.add_argument("--seed", type=int, default=0, help="random seed (default 0)")

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import argparse
 import inspect
+import subprocess
+import sys
 
 import astropy.units as u
 import numpy as np
@@ -124,3 +126,20 @@ def test_cli_help_lists_the_declared_options():
     options = {o for a in sub.choices["countmap"]._actions for o in a.option_strings}
     assert {"--ra", "--dec", "--glon", "--glat", "--binsz", "--width", "--proj"} <= options
     assert {"--skydir", "--energy-edges", "--nside"} <= options  # backward compatible
+
+
+def test_each_spec_runs_its_analysis_function():
+    assert CountMapSpec.analysis() is make_count_map
+    assert SpectrumSpec.analysis() is extract_spectrum
+    assert LightCurveSpec.analysis() is make_light_curve
+    for spec in SPECS.values():  # the entry point recorded in provenance names the same one
+        function = spec.analysis()
+        assert spec.entry_point == f"{function.__module__}:{function.__name__}"
+
+
+def test_the_specs_import_no_gammapy():
+    # the command line's parse, the job service's parameters and the forms read the specs;
+    # only running an analysis (spec.analysis()) imports it
+    code = "import sys, ctanb.analysis.specs; print('gammapy' in sys.modules)"
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert done.stdout.strip() == "False"
