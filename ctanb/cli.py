@@ -9,6 +9,7 @@ from __future__ import annotations
 import argparse
 import sys
 from collections.abc import Callable, Sequence
+from functools import partial
 
 from ctanb import __version__, demo
 from ctanb.analysis import cli as analysis_cli
@@ -26,7 +27,7 @@ REGISTER: tuple[Callable[[SubParsers], None], ...] = (
     analysis_cli.register,  # countmap, spectrum, lightcurve, significance
     simulate_cli.register,  # simulate
     demo.register,  # demo
-    prov_cli.register,  # prov show|lineage|diff|replay
+    partial(prov_cli.register, replay=analysis_cli.replay_product),  # prov show|lineage|diff|replay
 )
 
 

@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING, Any
 if TYPE_CHECKING:
     from ctanb.analysis.cache import EventCache
     from ctanb.analysis.countmap import CountMap, make_count_map
-    from ctanb.analysis.events import EventList, read_events
+    from ctanb.analysis.events import EventList, RunEvents, read_events
     from ctanb.analysis.lightcurve import LightCurve, make_light_curve
     from ctanb.analysis.safe import SafeMask
     from ctanb.analysis.significance import SignificanceMap, make_significance_map
@@ -22,7 +22,8 @@ _WHERE = {
     "EventCache": "ctanb.analysis.cache",
     "CountMap": "ctanb.analysis.countmap",
     "make_count_map": "ctanb.analysis.countmap",
-    "EventList": "ctanb.analysis.events",
+    "EventList": "ctanb.analysis.events",  # the older name of RunEvents
+    "RunEvents": "ctanb.analysis.events",
     "read_events": "ctanb.analysis.events",
     "LightCurve": "ctanb.analysis.lightcurve",
     "make_light_curve": "ctanb.analysis.lightcurve",
@@ -39,6 +40,7 @@ __all__ = [
     "EventList",
     "LightCurve",
     "OnOffSpectrum",
+    "RunEvents",
     "SafeMask",
     "SignificanceMap",
     "extract_spectrum",

@@ -11,7 +11,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
-from ctanb.analysis.events import EventList, RunFile
+from ctanb.analysis.events import RunEvents, RunFile
 from ctanb.analysis.product import SkippedRun
 from ctanb.errors import DataError
 from ctanb.prov.record import ActivityRecord, InputFile
@@ -52,7 +52,7 @@ class Activity:
         if self.on_error not in ON_ERROR:
             raise ValueError(f"on_error must be 'raise' or 'skip', not {self.on_error!r}")
 
-    def use(self, run: RunFile, events: EventList) -> None:
+    def use(self, run: RunFile, events: RunEvents) -> None:
         """Note a run whose events the product counts."""
         self.inputs.append(
             InputFile(

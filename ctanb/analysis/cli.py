@@ -16,12 +16,11 @@ import numpy as np
 from astropy import units as u
 from astropy.coordinates import SkyCoord
 
-from ctanb.analysis.significance import make_significance_map
 from ctanb.analysis.specbase import AnalysisSpec
 from ctanb.analysis.specs import CountMapSpec, LightCurveSpec, SpectrumSpec
 from ctanb.clitools import Command, SubParsers, add_command, add_pair_option
 
-__all__ = ["register"]
+__all__ = ["register", "replay_product"]
 
 
 def _common(parser: argparse.ArgumentParser) -> None:
@@ -190,7 +189,18 @@ def _register_significance(subparsers: SubParsers) -> None:
     )
 
 
+def replay_product(provenance: Any, archive: str | None = None) -> Any:
+    """:func:`ctanb.analysis.replay.replay`, for ``ctanb prov replay``."""
+    # replay runs the analyses, which import gammapy (~2 s): loaded only by this command
+    from ctanb.analysis.replay import replay
+
+    return replay(provenance, archive=archive)
+
+
 def _significance(args: argparse.Namespace) -> int:
+    # gammapy takes ~2 s to import: loaded by the command that needs it, not by `ctanb --help`
+    from ctanb.analysis.significance import make_significance_map
+
     skydir = None
     if args.skydir:
         skydir = SkyCoord(args.skydir[0] * u.deg, args.skydir[1] * u.deg, frame=args.frame)

@@ -17,7 +17,7 @@ from astropy.coordinates import SkyCoord
 from gammapy.maps import HpxGeom, WcsGeom
 
 from ctanb.analysis.binning import FastWcsBinner
-from ctanb.analysis.events import EventList
+from ctanb.analysis.events import RunEvents
 
 __all__ = [
     "add_events",
@@ -48,7 +48,7 @@ def binner_for(geom: WcsGeom | HpxGeom) -> FastWcsBinner | None:
 
 
 def bin_events(
-    events: EventList,
+    events: RunEvents,
     geom: WcsGeom | HpxGeom,
     out: np.ndarray | None = None,
     binner: FastWcsBinner | bool | None = True,
@@ -70,7 +70,7 @@ def bin_events(
 
 
 def bin_events_sparse(
-    events: EventList, geom: WcsGeom, binner: FastWcsBinner, work: np.ndarray
+    events: RunEvents, geom: WcsGeom, binner: FastWcsBinner, work: np.ndarray
 ) -> tuple[np.ndarray, np.ndarray]:
     """Bin one run; return its non-empty bins (sorted flat indices) and their counts.
 
@@ -85,7 +85,7 @@ def bin_events_sparse(
 
 
 def add_events(
-    events: EventList, geom: WcsGeom, binner: FastWcsBinner, out: np.ndarray, track: bool
+    events: RunEvents, geom: WcsGeom, binner: FastWcsBinner, out: np.ndarray, track: bool
 ) -> np.ndarray:
     """Add events to the flat cube ``out`` with the compiled binner.
 
@@ -108,7 +108,7 @@ def add_events(
     return np.concatenate([added.touched, new])
 
 
-def frame_coordinates(events: EventList, frame: str) -> tuple[np.ndarray, np.ndarray]:
+def frame_coordinates(events: RunEvents, frame: str) -> tuple[np.ndarray, np.ndarray]:
     """The events' longitudes and latitudes in ``frame``, computed exactly as gammapy does."""
     if frame == "galactic":
         # the file's float32 values, transformed as gammapy does, for identical pixels
@@ -120,7 +120,7 @@ def frame_coordinates(events: EventList, frame: str) -> tuple[np.ndarray, np.nda
     return np.mod(events.ra.astype(np.float32), np.float32(360)), events.dec.astype(np.float32)
 
 
-def bin_indices(events: EventList, geom: WcsGeom | HpxGeom) -> np.ndarray:
+def bin_indices(events: RunEvents, geom: WcsGeom | HpxGeom) -> np.ndarray:
     """Return the flat bin index of every event that falls inside ``geom``."""
     if isinstance(geom, WcsGeom):
         flat, valid, npix = _wcs_pixels(events, geom)
@@ -139,7 +139,7 @@ def bin_indices(events: EventList, geom: WcsGeom | HpxGeom) -> np.ndarray:
     return flat[valid]
 
 
-def _wcs_pixels(events: EventList, geom: WcsGeom) -> tuple[np.ndarray, np.ndarray, int]:
+def _wcs_pixels(events: RunEvents, geom: WcsGeom) -> tuple[np.ndarray, np.ndarray, int]:
     """Flat pixel of each event in a WCS image (WCSLIB's), which are inside, and the size."""
     lon, lat = frame_coordinates(events, geom.frame)
     px, py = geom.wcs.wcs_world2pix(lon, lat, 0)

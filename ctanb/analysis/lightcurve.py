@@ -17,7 +17,7 @@ from gammapy.modeling.models import PowerLawSpectralModel, SkyModel
 from gammapy.stats import WStatCountsStatistic
 
 from ctanb.analysis.activity import Activity
-from ctanb.analysis.events import EventList
+from ctanb.analysis.events import RunEvents
 from ctanb.analysis.exclusion import as_exclusion_mask
 from ctanb.analysis.handover import recorded_on_off_datasets
 from ctanb.analysis.onoff import OnOffRuns, on_off_runs
@@ -148,11 +148,11 @@ def _source_model(model: Any, datasets: Any) -> Any:
     return model
 
 
-def _event_mjd(events: EventList) -> np.ndarray:
+def _event_mjd(events: RunEvents) -> np.ndarray:
     return events.time_reference.to_mjd(events.time)  # MJD, TT
 
 
-def _run_interval(events: EventList) -> tuple[float, float]:
+def _run_interval(events: RunEvents) -> tuple[float, float]:
     start, stop = events.time_reference.to_mjd([events.meta["TSTART"], events.meta["TSTOP"]])
     return float(start), float(stop)
 

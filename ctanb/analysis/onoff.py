@@ -16,7 +16,7 @@ from gammapy.maps import RegionGeom
 from regions import CircleSkyRegion
 
 from ctanb.analysis.activity import Activity
-from ctanb.analysis.events import EventList, RunFile, expand_inputs, read_events
+from ctanb.analysis.events import RunEvents, RunFile, expand_inputs, read_events
 from ctanb.analysis.exclusion import as_exclusion_mask, exclusion_parameter
 from ctanb.analysis.selection import EventSelection
 from ctanb.analysis.specs import SpectrumSpec
@@ -35,7 +35,7 @@ __all__ = [
 DEFAULT_ON_RADIUS = SpectrumSpec().on_radius  # written once, in the spec
 
 
-def default_on_region(events: EventList) -> Any:
+def default_on_region(events: RunEvents) -> Any:
     """Return a circle of :data:`DEFAULT_ON_RADIUS` on the run's target (RA_OBJ/DEC_OBJ).
 
     Raises
@@ -63,7 +63,7 @@ class OnOffMasks:
         return 1.0 / self.n_off_regions if self.n_off_regions else np.inf
 
 
-def on_off_masks(events: EventList, on_region: Any, exclusion_mask: Any = None) -> OnOffMasks:
+def on_off_masks(events: RunEvents, on_region: Any, exclusion_mask: Any = None) -> OnOffMasks:
     """Select the ON events and the events of the reflected OFF regions of one run.
 
     ``exclusion_mask`` (a boolean gammapy ``WcsNDMap``, False where excluded) keeps the
@@ -96,7 +96,7 @@ def on_off_masks(events: EventList, on_region: Any, exclusion_mask: Any = None) 
 class OnOffRuns:
     """The runs of an ON/OFF analysis with their masks, and what it selected them with."""
 
-    runs: list[tuple[EventList, OnOffMasks]]
+    runs: list[tuple[RunEvents, OnOffMasks]]
     on_region: Any
     selection: EventSelection
     exclusion: Any = None

@@ -13,7 +13,7 @@ from typing import Any
 import numpy as np
 from astropy.time import Time
 
-from ctanb.analysis.events import EventList, RunFile
+from ctanb.analysis.events import RunEvents, RunFile
 from ctanb.analysis.gti import as_time_intervals, good_time_mask
 from ctanb.analysis.safe import SafeMask, as_safe_mask, load_observation
 
@@ -66,7 +66,7 @@ class EventSelection:
             "safe_mask": None if self.safe_mask is None else self.safe_mask.as_parameter(),
         }
 
-    def time_mask(self, events: EventList) -> np.ndarray | None:
+    def time_mask(self, events: RunEvents) -> np.ndarray | None:
         """Which events are in good time (None: all of them)."""
         if self.apply_gti:
             return good_time_mask(events.time, events.meta, self.bad_time_intervals)
@@ -75,7 +75,7 @@ class EventSelection:
         meta = {**events.meta, "ALL_IN_GTI": True}
         return good_time_mask(events.time, meta, self.bad_time_intervals)
 
-    def good_events(self, events: EventList, mask: np.ndarray | None = None) -> EventList:
+    def good_events(self, events: RunEvents, mask: np.ndarray | None = None) -> RunEvents:
         """The run's events in good time (the list itself when all are).
 
         ``mask`` is :meth:`time_mask`'s answer when the caller has it already.
@@ -84,8 +84,8 @@ class EventSelection:
         return events if mask is None else events.subset(mask)
 
     def apply(
-        self, events: EventList, run: RunFile, geom: Any, mask: np.ndarray | None = None
-    ) -> tuple[EventList, np.ndarray | None]:
+        self, events: RunEvents, run: RunFile, geom: Any, mask: np.ndarray | None = None
+    ) -> tuple[RunEvents, np.ndarray | None]:
         """The run's good events and its flat safe mask on ``geom`` (None: no safe mask)."""
         events = self.good_events(events, mask)
         if self.safe_mask is None:
@@ -93,6 +93,6 @@ class EventSelection:
         observation = load_observation(run.path, events.obs_id)
         return events, self.safe_mask.map_mask(observation, geom).ravel()
 
-    def observation(self, events: EventList, run: RunFile) -> Any:
+    def observation(self, events: RunEvents, run: RunFile) -> Any:
         """The run's gammapy observation (IRFs), when a safe mask needs it."""
         return load_observation(run.path, events.obs_id)

@@ -14,7 +14,7 @@ import numpy as np
 from astropy import units as u
 from gammapy.maps import HpxGeom, WcsGeom
 
-from ctanb.analysis.events import EventList, RunFile, read_events
+from ctanb.analysis.events import RunEvents, RunFile, read_events
 from ctanb.analysis.histogram import add_events, bin_indices, binner_for
 from ctanb.analysis.parallel import get_client
 from ctanb.analysis.selection import EventSelection
@@ -69,7 +69,7 @@ class _RunStack:
             }
         )
 
-    def _check_energies(self, events: EventList, run: RunFile) -> None:
+    def _check_energies(self, events: RunEvents, run: RunFile) -> None:
         if not len(events) or self.edges is None:
             return
         edges = self.edges
@@ -80,7 +80,7 @@ class _RunStack:
                 f"{edges[0]:.3g}-{edges[-1]:.3g} TeV"
             )
 
-    def _few_bad(self, events: EventList, good: np.ndarray | None) -> EventList | None:
+    def _few_bad(self, events: RunEvents, good: np.ndarray | None) -> RunEvents | None:
         """The events out of good time, when they are a few (under 1 %) and no safe mask.
 
         A few (as past a GTI's rounded end) are binned with the others and taken out
@@ -94,7 +94,7 @@ class _RunStack:
         return None
 
     def _add(
-        self, events: EventList, mask: np.ndarray | None, bad: EventList | None = None
+        self, events: RunEvents, mask: np.ndarray | None, bad: RunEvents | None = None
     ) -> None:
         """Add events (taking ``bad`` out again), within the flat safe ``mask`` if any."""
         out = self.out

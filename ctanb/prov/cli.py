@@ -1,10 +1,18 @@
-"""``ctanb prov``: show, export, list the lineage of, compare and replay a product's provenance."""
+"""``ctanb prov``: show, export, list the lineage of, compare and replay a product's provenance.
+
+Replaying runs an analysis, and prov sits below :mod:`ctanb.analysis`: the replay function is
+handed to :func:`register` by the command line that assembles the sub-commands
+(:mod:`ctanb.cli` passes :func:`ctanb.analysis.replay.replay`).
+"""
 
 from __future__ import annotations
 
 import argparse
 import sys
+from collections.abc import Callable
+from functools import partial
 from pathlib import Path
+from typing import Any
 
 from astropy.io import fits
 
@@ -12,9 +20,12 @@ from ctanb.clitools import SubParsers, add_command
 from ctanb.errors import DataError
 from ctanb.prov.document import Provenance, serialize
 from ctanb.prov.fits import read_provenance_hdu, read_sidecar
-from ctanb.prov.tools import diff, lineage, replay
+from ctanb.prov.tools import diff, lineage
 
-__all__ = ["load", "register"]
+__all__ = ["Replay", "load", "register"]
+
+#: Re-runs a product's recorded activity: ``replay(provenance, archive=url)`` returns a product.
+Replay = Callable[..., Any]
 
 
 def load(path: str | Path) -> Provenance:
@@ -64,15 +75,23 @@ def _diff(args: argparse.Namespace) -> int:
     return 1 if different or changes["activity"] else 0
 
 
-def _replay(args: argparse.Namespace) -> int:
+def _replay(args: argparse.Namespace, *, replay: Replay) -> int:
     product = replay(load(args.product), archive=args.archive)
     product.to_fits(args.out)
     print(f"replayed into {args.out} ({product.checksum()})")
     return 0
 
 
-def register(subparsers: SubParsers) -> None:
-    """Add ``ctanb prov show|lineage|diff|replay``."""
+def register(subparsers: SubParsers, *, replay: Replay) -> None:
+    """Add ``ctanb prov show|lineage|diff|replay``.
+
+    Parameters
+    ----------
+    subparsers : argparse._SubParsersAction
+        What ``parser.add_subparsers()`` returned.
+    replay : callable
+        What ``ctanb prov replay`` runs (:func:`ctanb.analysis.replay.replay`).
+    """
     prov = subparsers.add_parser(
         "prov",
         help="provenance of a product file: show, lineage, diff, replay",
@@ -95,7 +114,10 @@ def register(subparsers: SubParsers) -> None:
     dif.add_argument("a", type=Path)
     dif.add_argument("b", type=Path)
     rep = add_command(
-        commands, "replay", _replay, help="re-run the recorded activity into a new file"
+        commands,
+        "replay",
+        partial(_replay, replay=replay),
+        help="re-run the recorded activity into a new file",
     )
     rep.add_argument("product", type=Path)
     rep.add_argument("--out", required=True, type=Path)

@@ -1,0 +1,115 @@
+"""The size and import rules of docs/architecture.rst hold for every module of ``ctanb``.
+
+- a module has at most 400 lines, a function at most 70;
+- imports stand at module top. An import inside a function is allowed only for a slow
+  dependency, loaded when first used, and says so in a comment on its line or just above its
+  block: a third-party package (gammapy, bokeh, dask ...) or one of ctanb's analysis modules
+  listed in ``SLOW`` (checked below to be slow: each one loads gammapy). A cycle between ctanb
+  modules is removed, not dodged with a late import;
+- the compatibility aliases in ``ALIASES`` (module ``__getattr__`` forwarding an old name to
+  the package above) are the only other late ctanb imports.
+"""
+
+import ast
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+PACKAGE = Path(__file__).resolve().parents[1] / "ctanb"
+MODULES = sorted(p for p in PACKAGE.rglob("*.py") if "static" not in p.parts)
+MAX_MODULE_LINES = 400
+MAX_FUNCTION_LINES = 70
+ALIASES = {
+    ("ctanb/jobs/__init__.py", "__getattr__"),
+    ("ctanb/jobs/monitor.py", "__getattr__"),
+    ("ctanb/prov/__init__.py", "__getattr__"),
+}
+#: ctanb modules that import gammapy: a light module (the specs, the job client, the widgets,
+#: the command line) may import them late, so that it loads in well under a second.
+SLOW = (
+    "ctanb.analysis.countmap",
+    "ctanb.analysis.lightcurve",
+    "ctanb.analysis.replay",
+    "ctanb.analysis.significance",
+    "ctanb.analysis.spectrum",
+)
+
+
+def _name(path: Path) -> str:
+    return str(path.relative_to(PACKAGE.parent))
+
+
+def _functions(tree: ast.AST):
+    for node in ast.walk(tree):
+        if isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef):
+            yield node
+
+
+def _imported(node: ast.Import | ast.ImportFrom) -> str:
+    if isinstance(node, ast.ImportFrom):
+        return "." * node.level + (node.module or "")
+    return node.names[0].name
+
+
+def _explained(lines: list[str], lineno: int) -> bool:
+    """A comment on the import's line, on another import of its block, or just above it."""
+    index = lineno - 1
+    while index > 0 and lines[index - 1].lstrip().startswith(("from ", "import ")):
+        index -= 1
+    return any("#" in line for line in lines[max(index - 1, 0) : lineno])
+
+
+@pytest.mark.parametrize("path", MODULES, ids=_name)
+def test_module_is_small(path):
+    lines = len(path.read_text().splitlines())
+    assert lines <= MAX_MODULE_LINES, f"{_name(path)} has {lines} lines: split it by concept"
+
+
+@pytest.mark.parametrize("path", MODULES, ids=_name)
+def test_functions_are_short(path):
+    long = [
+        f"{f.name} ({f.end_lineno - f.lineno + 1} lines, line {f.lineno})"
+        for f in _functions(ast.parse(path.read_text()))
+        if f.end_lineno - f.lineno + 1 > MAX_FUNCTION_LINES
+    ]
+    assert not long, f"{_name(path)}: {', '.join(long)}"
+
+
+@pytest.mark.parametrize("path", MODULES, ids=_name)
+def test_imports_are_visible(path):
+    source = path.read_text()
+    lines = source.splitlines()
+    hidden, unexplained = [], []
+    for function in _functions(ast.parse(source)):
+        if (_name(path), function.name) in ALIASES:
+            continue
+        for node in ast.walk(function):
+            if not isinstance(node, ast.Import | ast.ImportFrom):
+                continue
+            name = _imported(node)
+            where = f"line {node.lineno}: {name}"
+            if name.startswith(("ctanb", ".")) and name not in SLOW:
+                hidden.append(where)
+            elif not _explained(lines, node.lineno):
+                unexplained.append(where)
+    assert not hidden, f"{_name(path)} imports ctanb inside a function: {hidden}"
+    assert not unexplained, f"{_name(path)}: say why these imports are late: {unexplained}"
+
+
+@pytest.mark.parametrize("module", SLOW)
+def test_slow_modules_are_slow(module):
+    """Each late-imported analysis module does load gammapy (else import it at the top)."""
+    code = f"import sys, {module}; print('gammapy' in sys.modules)"
+    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
+    assert result.stdout.strip() == "True", result.stderr
+
+
+def test_the_command_line_loads_without_gammapy():
+    code = (
+        "import sys; from ctanb.cli import build_parser; build_parser(); "
+        "print(sorted(m for m in ('gammapy', 'bokeh') if m in sys.modules))"
+    )
+    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
+    assert result.stdout.strip() == "[]", result.stderr
