@@ -42,9 +42,12 @@ def test_a_client_importing_the_service_breaks_a_contract(tmp_path):
     core.write_text("import ctanb.widgets.table  # noqa: F401\n")
     neutral = tmp_path / "ctanb" / "obscore" / "planted.py"
     neutral.write_text("import ctanb.analysis.gti  # noqa: F401\n")
+    upward = tmp_path / "ctanb" / "prov" / "planted.py"
+    upward.write_text("import ctanb.analysis.gti  # noqa: F401\n")
     result = _lint_imports(tmp_path)
     assert result.returncode == 1, result.stdout + result.stderr
-    assert f"{CONTRACTS - 3} kept, 3 broken" in result.stdout
+    assert f"{CONTRACTS - 4} kept, 4 broken" in result.stdout
     assert "ctanb.jobs.planted -> ctanb.services.obscore" in result.stdout
     assert "ctanb.simulate.planted -> ctanb.widgets.table" in result.stdout
     assert "ctanb.obscore.planted -> ctanb.analysis.gti" in result.stdout
+    assert "ctanb.prov.planted -> ctanb.analysis.gti" in result.stdout
