@@ -92,27 +92,24 @@ def _inputs() -> tuple[Parameter, ...]:
     )
 
 
+def _analysis(spec: type[AnalysisSpec], description: str) -> JobType:
+    """The job type of an analysis spec: the inputs, then the spec's own parameters."""
+    return JobType(
+        spec.job_type,
+        description,
+        _inputs() + spec.parameters(),
+        "ctanb.services.uws.work:run_spec",
+        spec=spec,
+    )
+
+
 JOB_TYPES: dict[str, JobType] = {
-    "countmap": JobType(
-        "countmap",
-        "Counts map or cube of the selected runs (the prototype's ctbin)",
-        _inputs() + CountMapSpec.parameters(),
-        "ctanb.services.uws.work:run_countmap",
-        spec=CountMapSpec,
+    "countmap": _analysis(
+        CountMapSpec, "Counts map or cube of the selected runs (the prototype's ctbin)"
     ),
-    "spectrum": JobType(
-        "spectrum",
-        "ON/OFF spectrum with reflected OFF regions",
-        _inputs() + SpectrumSpec.parameters(),
-        "ctanb.services.uws.work:run_spectrum",
-        spec=SpectrumSpec,
-    ),
-    "lightcurve": JobType(
-        "lightcurve",
-        "ON/OFF light curve per run, per night or between MJD edges",
-        _inputs() + LightCurveSpec.parameters(),
-        "ctanb.services.uws.work:run_lightcurve",
-        spec=LightCurveSpec,
+    "spectrum": _analysis(SpectrumSpec, "ON/OFF spectrum with reflected OFF regions"),
+    "lightcurve": _analysis(
+        LightCurveSpec, "ON/OFF light curve per run, per night or between MJD edges"
     ),
     "copy": JobType(
         "copy",
