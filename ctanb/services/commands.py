@@ -10,6 +10,7 @@ import argparse
 import sys
 from datetime import datetime
 from pathlib import Path
+from typing import Any
 
 import uvicorn
 
@@ -126,21 +127,17 @@ def serve(args: argparse.Namespace) -> int:
         return 2
     if args.workers > 1:
         Store.open(get_settings())  # start and initialise the store once, before the workers
-        uvicorn.run(
-            "ctanb.services.app:create_app",
-            factory=True,
-            workers=args.workers,
-            host=args.host,
-            port=args.port,
-            log_level=args.log_level,
-            proxy_headers=True,
-            timeout_keep_alive=KEEP_ALIVE_S,
-        )
+        _uvicorn("ctanb.services.app:create_app", args, factory=True, workers=args.workers)
         return 0
     # the service's app imports all of the service (~2.7 s): only `ctanb serve` needs it
     from ctanb.services.app import create_app
 
-    app = create_app()
+    _uvicorn(create_app(), args)
+    return 0
+
+
+def _uvicorn(app: Any, args: argparse.Namespace, **options: Any) -> None:
+    """Serve ``app`` (an app, or where to find its factory) as ``args`` say."""
     uvicorn.run(
         app,
         host=args.host,
@@ -148,8 +145,8 @@ def serve(args: argparse.Namespace) -> int:
         log_level=args.log_level,
         proxy_headers=True,
         timeout_keep_alive=KEEP_ALIVE_S,
+        **options,
     )
-    return 0
 
 
 def token_create(args: argparse.Namespace) -> int:
