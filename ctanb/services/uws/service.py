@@ -20,6 +20,8 @@ import shutil
 from datetime import UTC, datetime
 from typing import Any
 
+from dask.distributed import Client
+
 from ctanb.config import Settings
 from ctanb.services.auth import Identity
 from ctanb.services.store import Store
@@ -104,6 +106,10 @@ class JobService:
     def _pulse(self) -> None:
         self.changed.set()
         self.changed = asyncio.Event()
+
+    def dask(self) -> Client:
+        """The dask client the analyses run on (see :meth:`JobExecutor.dask`)."""
+        return self.executor.dask()
 
     async def _housekeeping(self) -> None:
         """Delete jobs past their destruction time; settle jobs of processes that died."""
