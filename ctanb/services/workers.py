@@ -10,28 +10,36 @@ the products' bytes, which the service writes into the job's results folder.
 
 from __future__ import annotations
 
-import importlib
 import tempfile
-from collections.abc import Callable
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from ctanb.services.uws.work import Runner
 
 __all__ = ["load_runner", "run_elsewhere", "write_results"]
 
 Produced = tuple[str, str, str, bytes]
-Runner = Callable[[list[dict[str, Any]], dict[str, Any], Path], list[tuple[str, str, str]]]
 
 
-def load_runner(reference: str) -> Runner:
-    """The analysis function a job type names as ``module:function``.
+def load_runner(name: str) -> Runner:
+    """The analysis function a job type names (``JobType.runner``, a key of ``RUNNERS``).
 
-    Job types name their runner instead of holding it: the analyses import gammapy's maps
-    (about 1.4 s on top of the service's own imports, measured with ``python -X
-    importtime``), which the service and each dask worker then pay only when a job runs.
+    Parameters
+    ----------
+    name : str
+        A key of :data:`ctanb.services.uws.work.RUNNERS`: ``spec``, ``significance``, ``copy``.
     """
-    module, _, name = reference.partition(":")
-    function: Runner = getattr(importlib.import_module(module), name)
-    return function
+    # ctanb.services.uws.work imports gammapy's maps (~1.4 s on top of the service's imports,
+    # python -X importtime): the service and each dask worker import it when a job runs
+    from ctanb.services.uws import work
+
+    try:
+        return work.RUNNERS[name]
+    except KeyError:
+        raise ValueError(
+            f"no job runner {name!r}: the runners are {', '.join(sorted(work.RUNNERS))}"
+        ) from None
 
 
 def run_elsewhere(
@@ -42,7 +50,7 @@ def run_elsewhere(
     Parameters
     ----------
     runner : str
-        ``module:function`` of the analysis (see ``ctanb.services.uws.work``).
+        The job type's runner: a key of ``ctanb.services.uws.work.RUNNERS``.
     files : list of dict
         The job's runs: ``obs_id``, ``collection`` and ``url`` (the archive's data URL).
     params : dict

@@ -31,7 +31,7 @@ class JobType:
     name: str
     description: str
     parameters: tuple[Parameter, ...]
-    runner: str  # "module:function" run on a dask worker (or "tap" in the service)
+    runner: str  # its function in ctanb.services.uws.work.RUNNERS (or "tap": in the service)
     inputs: bool = True  # takes obs_ids or an ADQL query selecting them
     extra: dict[str, Any] = field(default_factory=dict)
     spec: type[AnalysisSpec] | None = None  # the analysis's parameters, typed
@@ -98,7 +98,7 @@ def _analysis(spec: type[AnalysisSpec], description: str) -> JobType:
         spec.job_type,
         description,
         _inputs() + spec.parameters(),
-        "ctanb.services.uws.work:run_spec",
+        "spec",
         spec=spec,
     )
 
@@ -120,7 +120,7 @@ JOB_TYPES: dict[str, JobType] = {
                 "sleep", "float", "seconds to wait first (tests)", "s", "0", minimum=0, maximum=600
             ),
         ),
-        "ctanb.services.uws.work:run_copy",
+        "copy",
     ),
     "tap": JobType(
         "tap",
@@ -193,7 +193,7 @@ def _significance() -> JobType:
                 ("none", "aeff-default", "aeff-max", "edisp-bias", "aeff-max,edisp-bias"),
             ),
         ),
-        "ctanb.services.uws.work:run_significance",
+        "significance",
     )
 
 

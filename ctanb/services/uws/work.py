@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import shutil
 import time
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -20,6 +21,8 @@ from ctanb.analysis.significance import make_significance_map
 from ctanb.prov import serialize
 
 __all__ = [
+    "RUNNERS",
+    "Runner",
     "run_copy",
     "run_countmap",
     "run_lightcurve",
@@ -29,6 +32,7 @@ __all__ = [
 ]
 
 Result = tuple[str, str, str]
+Runner = Callable[[list[dict[str, Any]], dict[str, Any], Path], list[Result]]
 PROVENANCE_FILES = (
     ("provjson", "json", "provenance.json", "application/json"),
     ("provxml", "xml", "provenance.xml", "text/xml"),
@@ -102,3 +106,11 @@ def run_copy(files: list[dict[str, Any]], params: dict[str, Any], workdir: Path)
         shutil.copyfile(item["path"], workdir / name)
         results.append((f"events_{item['obs_id']}", name, "application/fits"))
     return results
+
+
+#: The runners by the name a job type gives (``JobType.runner``).
+RUNNERS: dict[str, Runner] = {
+    "spec": run_spec,
+    "significance": run_significance,
+    "copy": run_copy,
+}
