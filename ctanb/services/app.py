@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import importlib
 import logging
 import os
 from collections.abc import Mapping
@@ -15,7 +14,7 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 from ctanb import __version__
 from ctanb.config import Settings, get_settings
 from ctanb.errors import CtanbError
-from ctanb.services import data, lineage, publish, sky, tap, uws
+from ctanb.services import data, hubauth, lineage, publish, sky, tap, uws
 from ctanb.services.results import error_document
 from ctanb.services.store import Store
 
@@ -93,10 +92,5 @@ def _error_response(
 def _hub_auth():
     """Return a token checker against JupyterHub when the service runs behind a hub."""
     if not os.environ.get("JUPYTERHUB_API_TOKEN") or not os.environ.get("JUPYTERHUB_API_URL"):
-        return None
-    try:
-        hubauth = importlib.import_module("ctanb.services.hubauth")
-    except ModuleNotFoundError:
-        log.warning("running behind JupyterHub but ctanb.services.hubauth is missing")
         return None
     return hubauth.identity_from_token_async

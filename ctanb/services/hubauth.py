@@ -20,6 +20,7 @@ import logging
 import os
 from collections.abc import Mapping
 from functools import cache
+from http.cookies import CookieError, SimpleCookie
 
 from ctanb.services.auth import Identity, is_reserved_name
 
@@ -52,8 +53,6 @@ def token_from_headers(headers: Mapping[str, str], cookie_name: str | None = Non
     if scheme.lower() in ("token", "bearer") and value.strip():
         return value.strip()
     if cookie_name:
-        from http.cookies import CookieError, SimpleCookie
-
         cookies: SimpleCookie = SimpleCookie()
         try:
             cookies.load(headers.get("cookie") or headers.get("Cookie") or "")
@@ -89,6 +88,8 @@ class HubIdentities:
         access_scopes: set[str] | None = None,
         cache_max_age: int = 300,
     ) -> None:
+        # jupyterhub is optional (the hub extra) and takes ~1.8 s to import: only a service
+        # behind a hub needs it
         from jupyterhub.services.auth import HubAuth
 
         kwargs: dict = {"api_url": api_url, "api_token": api_token, "cache_max_age": cache_max_age}

@@ -19,20 +19,17 @@ from dataclasses import dataclass
 import psycopg
 from psycopg import sql
 
-from ctanb.services import store as _store
-from ctanb.services.store import READER_ROLE, Store
+from ctanb.services import readerrole
+from ctanb.services.readerrole import LEAKY_SPHERE_OPERATORS_SQL, READER_ROLE, SESSION_FUNCTIONS
+from ctanb.services.store import Store
 
 __all__ = ["Finding", "check", "report"]
 
-# Functions a reader must not execute (see store._create_reader_role): set_config changes
-# the groups the row-level security policy reads; the others reach other sessions.
-SESSION_FUNCTIONS = (
-    "pg_catalog.set_config(text, text, boolean)",
-    "pg_catalog.pg_terminate_backend(integer, bigint)",
-    "pg_catalog.pg_cancel_backend(integer)",
-    "pg_catalog.pg_stat_get_activity(integer)",
-)
-READER_SETTINGS = {**_store.READER_SETTINGS, "search_path": "ivoa, cta, tap_schema, public"}
+# What the reader role's settings must be (readerrole.create_reader_role sets them).
+READER_SETTINGS = {
+    **readerrole.READER_SETTINGS,
+    "search_path": ", ".join(readerrole.READER_SCHEMAS),
+}
 
 
 @dataclass(frozen=True)
@@ -80,6 +77,7 @@ def check(store: Store) -> list[Finding]:
 
 
 def _reader_findings(conn: psycopg.Connection, database: str) -> list[Finding]:
+    """What the reader role lacks: the role itself, or its attributes, settings and rights."""
     role = READER_ROLE
     row = conn.execute(
         "SELECT rolsuper, rolbypassrls, rolcanlogin, rolinherit, rolcreaterole, rolcreatedb, "
@@ -109,29 +107,7 @@ def _reader_findings(conn: psycopg.Connection, database: str) -> list[Finding]:
                 "NOCREATEDB;",
             )
         )
-    for (granted,) in conn.execute(
-        "SELECT r.rolname FROM pg_auth_members m JOIN pg_roles r ON r.oid = m.roleid "
-        "WHERE m.member = %s",
-        (oid,),
-    ).fetchall():
-        findings.append(
-            Finding("required", f"role {role} is a member of {granted} (SET ROLE could reach it)",
-                    f'REVOKE "{granted}" FROM {role};')
-        )  # fmt: skip
-    settings = dict(
-        s.split("=", 1)
-        for (config,) in conn.execute(
-            "SELECT setconfig FROM pg_db_role_setting WHERE setrole = %s AND setdatabase = 0",
-            (oid,),
-        ).fetchall()
-        for s in config or []
-    )
-    for name, value in READER_SETTINGS.items():
-        if settings.get(name, "").replace('"', "").replace(" ", "") != value.replace(" ", ""):
-            findings.append(
-                Finding("required", f"role {role} lacks the setting {name} = {value}",
-                        f"ALTER ROLE {role} SET {name} = {_setting_literal(name, value)};")
-            )  # fmt: skip
+    findings += _membership_findings(conn, oid) + _setting_findings(conn, oid)
     if not conn.execute(
         "SELECT has_database_privilege(%s, current_database(), 'CONNECT')", (role,)
     ).fetchone()[0]:  # type: ignore[index]
@@ -140,6 +116,39 @@ def _reader_findings(conn: psycopg.Connection, database: str) -> list[Finding]:
                     f'GRANT CONNECT ON DATABASE "{database}" TO {role};')
         )  # fmt: skip
     return findings + _function_findings(conn, role)
+
+
+def _membership_findings(conn: psycopg.Connection, oid: int) -> list[Finding]:
+    """Roles the reader (``oid``) is a member of: SET ROLE could reach them."""
+    role = READER_ROLE
+    return [
+        Finding("required", f"role {role} is a member of {granted} (SET ROLE could reach it)",
+                f'REVOKE "{granted}" FROM {role};')
+        for (granted,) in conn.execute(
+            "SELECT r.rolname FROM pg_auth_members m JOIN pg_roles r ON r.oid = m.roleid "
+            "WHERE m.member = %s",
+            (oid,),
+        ).fetchall()
+    ]  # fmt: skip
+
+
+def _setting_findings(conn: psycopg.Connection, oid: int) -> list[Finding]:
+    """The reader's settings (``READER_SETTINGS``) missing or different on the server."""
+    role = READER_ROLE
+    settings = dict(
+        s.split("=", 1)
+        for (config,) in conn.execute(
+            "SELECT setconfig FROM pg_db_role_setting WHERE setrole = %s AND setdatabase = 0",
+            (oid,),
+        ).fetchall()
+        for s in config or []
+    )
+    return [
+        Finding("required", f"role {role} lacks the setting {name} = {value}",
+                f"ALTER ROLE {role} SET {name} = {_setting_literal(name, value)};")
+        for name, value in READER_SETTINGS.items()
+        if settings.get(name, "").replace('"', "").replace(" ", "") != value.replace(" ", "")
+    ]  # fmt: skip
 
 
 def _function_findings(conn: psycopg.Connection, role: str) -> list[Finding]:
@@ -172,17 +181,7 @@ def _setting_literal(name: str, value: str) -> str:
 def _leakproof_findings(conn: psycopg.Connection) -> list[Finding]:
     functions = [
         signature
-        for (signature,) in conn.execute(
-            """
-            SELECT DISTINCT p.oid::regprocedure::text
-            FROM pg_operator o
-            JOIN pg_proc p ON p.oid = o.oprcode
-            JOIN pg_depend d ON d.objid = p.oid AND d.classid = 'pg_proc'::regclass
-            JOIN pg_extension e ON e.oid = d.refobjid AND e.extname = 'pg_sphere'
-            WHERE o.oprresult = 'boolean'::regtype AND NOT p.proleakproof
-            ORDER BY 1
-            """
-        ).fetchall()
+        for (signature,) in conn.execute(LEAKY_SPHERE_OPERATORS_SQL + "ORDER BY 1").fetchall()
     ]
     if not functions:
         return []

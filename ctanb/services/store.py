@@ -33,6 +33,13 @@ from ctanb.config import Settings, get_settings
 from ctanb.errors import ConfigurationError
 from ctanb.services import obscore, provtap, schema, tap_schema
 from ctanb.services.cluster import PrivateCluster
+from ctanb.services.readerrole import (
+    MAX_STATEMENT_TIMEOUT_MS,
+    READER_ROLE,
+    READER_SETTINGS,
+    create_reader_role,
+    mark_sphere_operators_leakproof,
+)
 
 TOKENS_SQL = """
 CREATE TABLE IF NOT EXISTS archive.api_token (
@@ -49,22 +56,13 @@ ALTER TABLE archive.api_token
 REVOKE ALL ON archive.api_token FROM PUBLIC;
 """
 
-__all__ = ["DATABASE", "READER_ROLE", "Store"]
+# READER_ROLE, READER_SETTINGS and MAX_STATEMENT_TIMEOUT_MS live in ctanb.services.readerrole
+__all__ = ["DATABASE", "MAX_STATEMENT_TIMEOUT_MS", "READER_ROLE", "READER_SETTINGS", "Store"]
 
 log = logging.getLogger(__name__)
 
 DATABASE = "ctanb"
-READER_ROLE = "ctanb_reader"
 DEFAULT_STATEMENT_TIMEOUT_MS = 30_000
-#: No reader statement runs longer than this, whatever the caller asks (a job's own budget
-#: included): the role's own setting, so it holds even if a SET LOCAL were skipped.
-MAX_STATEMENT_TIMEOUT_MS = 3_600_000
-#: Settings of the reader role that hold at login (ceilings below the service's SET LOCAL).
-READER_SETTINGS = {
-    "default_transaction_read_only": "on",
-    "statement_timeout": f"{MAX_STATEMENT_TIMEOUT_MS}ms",
-    "idle_in_transaction_session_timeout": "60s",
-}
 _DECLARE = b"DECLARE ctanb_user_query NO SCROLL CURSOR FOR "
 
 RIGHTS_SQL = f"""
@@ -160,9 +158,9 @@ class Store:
             conn.execute(RIGHTS_SQL)
             conn.execute(tap_schema.create_sql())
             conn.execute(TOKENS_SQL)
-            _create_reader_role(conn)
+            create_reader_role(conn)
             provtap.initialise(conn, READER_ROLE)  # ProvTAP tables, views, grants
-            _mark_sphere_operators_leakproof(conn)
+            mark_sphere_operators_leakproof(conn)
             # ADQL translation of AREA() calls this helper.
             conn.execute(
                 "CREATE OR REPLACE FUNCTION public.square_degrees(double precision) "
@@ -291,123 +289,9 @@ class Store:
             yield conn
 
 
-def _mark_sphere_operators_leakproof(conn: psycopg.Connection) -> None:
-    """Let row-level security use the GiST index for pg_sphere's operators.
-
-    Under a row-level security policy PostgreSQL evaluates a query's own conditions after
-    the policy unless their functions are LEAKPROOF, so a cone search (``&&``, ``@``) scans
-    every row (0.4 s for 10^6 rows instead of 5 ms). pg_sphere's comparison operators
-    reveal nothing but their result; marking them LEAKPROOF needs a superuser, which the
-    private cluster has. On a configured server without that right the policy still
-    holds, only slower.
-    """
-    functions = conn.execute(
-        """
-        SELECT DISTINCT p.oid::regprocedure::text
-        FROM pg_operator o
-        JOIN pg_proc p ON p.oid = o.oprcode
-        JOIN pg_depend d ON d.objid = p.oid AND d.classid = 'pg_proc'::regclass
-        JOIN pg_extension e ON e.oid = d.refobjid AND e.extname = 'pg_sphere'
-        WHERE o.oprresult = 'boolean'::regtype AND NOT p.proleakproof
-        """
-    ).fetchall()
-    try:
-        with conn.transaction():
-            for (signature,) in functions:
-                conn.execute(f"ALTER FUNCTION {signature} LEAKPROOF")
-    except psycopg.errors.InsufficientPrivilege:
-        log.warning(
-            "cannot mark pg_sphere operators LEAKPROOF (not a superuser): spatial queries "
-            "under row-level security will not use the GiST index"
-        )
-
-
 def _create_database(conninfo: str, name: str) -> None:
     with psycopg.connect(conninfo, autocommit=True) as conn:
         exists = conn.execute("SELECT 1 FROM pg_database WHERE datname = %s", (name,)).fetchone()
         if not exists:
             with contextlib.suppress(psycopg.errors.DuplicateDatabase):
                 conn.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(name)))
-
-
-def _create_reader_role(conn: psycopg.Connection) -> None:
-    """Create or tighten ``ctanb_reader``: it logs in, reads the published tables, no more."""
-    role = sql.Identifier(READER_ROLE)
-    exists = conn.execute("SELECT 1 FROM pg_roles WHERE rolname = %s", (READER_ROLE,)).fetchone()
-    if not exists:
-        try:
-            with conn.transaction():
-                conn.execute(sql.SQL("CREATE ROLE {} LOGIN").format(role))
-        except psycopg.errors.DuplicateObject:
-            pass
-        except psycopg.errors.InsufficientPrivilege:
-            # a site server, where ctanb's owner may not create roles: its administrator
-            # does (`ctanb db init` prints the SQL); until then no user query can run
-            log.warning(
-                "cannot create the role %s (no CREATEROLE): `ctanb db init` says what the "
-                "database administrator must run",
-                READER_ROLE,
-            )
-            return
-    # Attributes, memberships and settings need a superuser or CREATEROLE: on a site server
-    # without them they stay as its administrator set them (`ctanb db init` checks them).
-    privileged = [
-        sql.SQL(
-            "ALTER ROLE {} LOGIN NOSUPERUSER NOCREATEDB NOCREATEROLE NOINHERIT NOREPLICATION "
-            "NOBYPASSRLS CONNECTION LIMIT 100"
-        ).format(role)
-    ]
-    # A reader belongs to no role, so SET ROLE can lead nowhere.
-    for (granted,) in conn.execute(
-        "SELECT r.rolname FROM pg_auth_members m JOIN pg_roles r ON r.oid = m.roleid "
-        "JOIN pg_roles u ON u.oid = m.member WHERE u.rolname = %s",
-        (READER_ROLE,),
-    ).fetchall():
-        privileged.append(sql.SQL("REVOKE {} FROM {}").format(sql.Identifier(granted), role))
-    # Ceilings that hold at login, before the service's own SET LOCAL of each request.
-    for setting, value in READER_SETTINGS.items():
-        privileged.append(
-            sql.SQL("ALTER ROLE {} SET {} = {}").format(
-                role, sql.Identifier(setting), sql.Literal(value)
-            )
-        )
-    schemas = sql.SQL(", ").join(map(sql.Identifier, ("ivoa", "cta", "tap_schema", "public")))
-    privileged.append(sql.SQL("ALTER ROLE {} SET search_path = {}").format(role, schemas))
-    refused = 0
-    for statement in privileged:
-        try:
-            with conn.transaction():
-                conn.execute(statement)
-        except psycopg.errors.InsufficientPrivilege:
-            refused += 1
-    if refused:
-        log.warning(
-            "%d settings of the role %s need a superuser or CREATEROLE: `ctanb db init` "
-            "checks them and says what the database administrator must run",
-            refused,
-            READER_ROLE,
-        )
-    public_columns = sql.SQL(", ").join(sql.Identifier(c.name) for c in obscore.COLUMNS)
-    statements = [
-        sql.SQL("GRANT CONNECT ON DATABASE {} TO {}").format(
-            sql.Identifier(conn.info.dbname), role
-        ),
-        sql.SQL("GRANT USAGE ON SCHEMA archive, ivoa, cta, tap_schema TO {}").format(role),
-        sql.SQL("GRANT SELECT ({}) ON archive.observation TO {}").format(public_columns, role),
-        sql.SQL("GRANT SELECT ON ALL TABLES IN SCHEMA ivoa, cta, tap_schema TO {}").format(role),
-        sql.SQL("GRANT EXECUTE ON FUNCTION archive.user_groups() TO {}").format(role),
-        sql.SQL("REVOKE ALL ON archive.api_token FROM {}").format(role),
-    ]
-    for statement in statements:
-        conn.execute(statement)
-    # A query must not change its own groups, see other sessions' queries or end them: only
-    # the service sets the groups, with SET LOCAL. Needs a superuser (the private cluster
-    # is one); on a site server its administrator runs these (`ctanb db init` says so).
-    for function in (
-        "pg_catalog.set_config(text, text, boolean)",
-        "pg_catalog.pg_terminate_backend(integer, bigint)",
-        "pg_catalog.pg_cancel_backend(integer)",
-        "pg_catalog.pg_stat_get_activity(integer)",
-    ):
-        with contextlib.suppress(psycopg.errors.InsufficientPrivilege), conn.transaction():
-            conn.execute(f"REVOKE EXECUTE ON FUNCTION {function} FROM PUBLIC")

@@ -10,14 +10,36 @@ the products' bytes, which the service writes into the job's results folder.
 
 from __future__ import annotations
 
-import importlib
 import tempfile
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-__all__ = ["run_elsewhere", "write_results"]
+if TYPE_CHECKING:
+    from ctanb.services.uws.work import Runner
+
+__all__ = ["load_runner", "run_elsewhere", "write_results"]
 
 Produced = tuple[str, str, str, bytes]
+
+
+def load_runner(name: str) -> Runner:
+    """The analysis function a job type names (``JobType.runner``, a key of ``RUNNERS``).
+
+    Parameters
+    ----------
+    name : str
+        A key of :data:`ctanb.services.uws.work.RUNNERS`: ``spec``, ``significance``, ``copy``.
+    """
+    # ctanb.services.uws.work imports gammapy's maps (~1.4 s on top of the service's imports,
+    # python -X importtime): the service and each dask worker import it when a job runs
+    from ctanb.services.uws import work
+
+    try:
+        return work.RUNNERS[name]
+    except KeyError:
+        raise ValueError(
+            f"no job runner {name!r}: the runners are {', '.join(sorted(work.RUNNERS))}"
+        ) from None
 
 
 def run_elsewhere(
@@ -28,7 +50,7 @@ def run_elsewhere(
     Parameters
     ----------
     runner : str
-        ``module:function`` of the analysis (see ``ctanb.services.uws.work``).
+        The job type's runner: a key of ``ctanb.services.uws.work.RUNNERS``.
     files : list of dict
         The job's runs: ``obs_id``, ``collection`` and ``url`` (the archive's data URL).
     params : dict
@@ -36,11 +58,11 @@ def run_elsewhere(
     token : str
         Job token with the owner's rights, sent with every download.
     """
+    # ctanb.analysis.events imports gammapy's maps (~1.2 s): only a worker running a job needs it
     from ctanb.analysis.events import fetch_run
 
     local = [{**f, "path": str(fetch_run(f["url"], token))} for f in files]
-    module, _, name = runner.partition(":")
-    function = getattr(importlib.import_module(module), name)
+    function = load_runner(runner)
     with tempfile.TemporaryDirectory(prefix="ctanb-job-") as folder:
         workdir = Path(folder)
         results = function(local, params, workdir)

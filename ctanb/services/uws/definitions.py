@@ -31,7 +31,7 @@ class JobType:
     name: str
     description: str
     parameters: tuple[Parameter, ...]
-    runner: str  # "module:function" run on a dask worker (or "tap" in the service)
+    runner: str  # its function in ctanb.services.uws.work.RUNNERS (or "tap": in the service)
     inputs: bool = True  # takes obs_ids or an ADQL query selecting them
     extra: dict[str, Any] = field(default_factory=dict)
     spec: type[AnalysisSpec] | None = None  # the analysis's parameters, typed
@@ -92,27 +92,24 @@ def _inputs() -> tuple[Parameter, ...]:
     )
 
 
+def _analysis(spec: type[AnalysisSpec], description: str) -> JobType:
+    """The job type of an analysis spec: the inputs, then the spec's own parameters."""
+    return JobType(
+        spec.job_type,
+        description,
+        _inputs() + spec.parameters(),
+        "spec",
+        spec=spec,
+    )
+
+
 JOB_TYPES: dict[str, JobType] = {
-    "countmap": JobType(
-        "countmap",
-        "Counts map or cube of the selected runs (the prototype's ctbin)",
-        _inputs() + CountMapSpec.parameters(),
-        "ctanb.services.uws.work:run_countmap",
-        spec=CountMapSpec,
+    "countmap": _analysis(
+        CountMapSpec, "Counts map or cube of the selected runs (the prototype's ctbin)"
     ),
-    "spectrum": JobType(
-        "spectrum",
-        "ON/OFF spectrum with reflected OFF regions",
-        _inputs() + SpectrumSpec.parameters(),
-        "ctanb.services.uws.work:run_spectrum",
-        spec=SpectrumSpec,
-    ),
-    "lightcurve": JobType(
-        "lightcurve",
-        "ON/OFF light curve per run, per night or between MJD edges",
-        _inputs() + LightCurveSpec.parameters(),
-        "ctanb.services.uws.work:run_lightcurve",
-        spec=LightCurveSpec,
+    "spectrum": _analysis(SpectrumSpec, "ON/OFF spectrum with reflected OFF regions"),
+    "lightcurve": _analysis(
+        LightCurveSpec, "ON/OFF light curve per run, per night or between MJD edges"
     ),
     "copy": JobType(
         "copy",
@@ -123,7 +120,7 @@ JOB_TYPES: dict[str, JobType] = {
                 "sleep", "float", "seconds to wait first (tests)", "s", "0", minimum=0, maximum=600
             ),
         ),
-        "ctanb.services.uws.work:run_copy",
+        "copy",
     ),
     "tap": JobType(
         "tap",
@@ -196,7 +193,7 @@ def _significance() -> JobType:
                 ("none", "aeff-default", "aeff-max", "edisp-bias", "aeff-max,edisp-bias"),
             ),
         ),
-        "ctanb.services.uws.work:run_significance",
+        "significance",
     )
 
 

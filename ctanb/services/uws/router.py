@@ -23,13 +23,8 @@ from ctanb.services.results import error_document
 from ctanb.services.tap import base_url, tap_request
 from ctanb.services.uws import documents
 from ctanb.services.uws.definitions import JOB_TYPES, ParameterError
-from ctanb.services.uws.service import (
-    MAX_DURATION_S,
-    RETENTION,
-    JobNotFoundError,
-    JobService,
-    job_owner,
-)
+from ctanb.services.uws.jobs import MAX_DURATION_S, RETENTION, JobNotFoundError, job_owner
+from ctanb.services.uws.service import JobService
 from ctanb.uws import FINAL
 
 __all__ = ["add_routes"]

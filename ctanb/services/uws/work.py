@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import shutil
 import time
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -16,10 +17,22 @@ import astropy.units as u
 from astropy.coordinates import SkyCoord
 
 from ctanb.analysis.events import RunFile
+from ctanb.analysis.significance import make_significance_map
+from ctanb.prov import serialize
 
-__all__ = ["run_copy", "run_countmap", "run_lightcurve", "run_significance", "run_spectrum"]
+__all__ = [
+    "RUNNERS",
+    "Runner",
+    "run_copy",
+    "run_countmap",
+    "run_lightcurve",
+    "run_significance",
+    "run_spec",
+    "run_spectrum",
+]
 
 Result = tuple[str, str, str]
+Runner = Callable[[list[dict[str, Any]], dict[str, Any], Path], list[Result]]
 PROVENANCE_FILES = (
     ("provjson", "json", "provenance.json", "application/json"),
     ("provxml", "xml", "provenance.xml", "text/xml"),
@@ -33,8 +46,6 @@ def _runs(files: list[dict[str, Any]]) -> list[RunFile]:
 
 
 def _write(product: Any, workdir: Path, name: str) -> list[Result]:
-    from ctanb.prov import serialize
-
     product.to_fits(workdir / name)
     results = [(name.split(".")[0], name, "application/fits")]
     for result_id, fmt, filename, mime in PROVENANCE_FILES:
@@ -43,34 +54,26 @@ def _write(product: Any, workdir: Path, name: str) -> list[Result]:
     return results
 
 
-def run_countmap(
-    files: list[dict[str, Any]], params: dict[str, Any], workdir: Path
-) -> list[Result]:
-    """Make a count map or cube (``params["spec"]``, a CountMapSpec); results ``countmap``."""
-    return _write(params["spec"].run(_runs(files)), workdir, "countmap.fits")
+def run_spec(files: list[dict[str, Any]], params: dict[str, Any], workdir: Path) -> list[Result]:
+    """Run an analysis spec (``params["spec"]``) on the runs; results its product and provenance.
+
+    A CountMapSpec makes ``countmap`` (a count map or cube), a SpectrumSpec ``spectrum``
+    (ON/OFF with reflected regions), a LightCurveSpec ``lightcurve`` (ON/OFF per run, per
+    night or between MJD edges); each comes with ``provjson``, ``provxml``, ``provn`` and
+    ``provsvg``.
+    """
+    spec = params["spec"]
+    return _write(spec.run(_runs(files)), workdir, f"{spec.job_type}.fits")
 
 
-def run_spectrum(
-    files: list[dict[str, Any]], params: dict[str, Any], workdir: Path
-) -> list[Result]:
-    """Extract an ON/OFF spectrum (a SpectrumSpec); results ``spectrum`` and the provenance."""
-    return _write(params["spec"].run(_runs(files)), workdir, "spectrum.fits")
-
-
-def run_lightcurve(
-    files: list[dict[str, Any]], params: dict[str, Any], workdir: Path
-) -> list[Result]:
-    """Make an ON/OFF light curve (a LightCurveSpec); results ``lightcurve`` and provenance."""
-    return _write(params["spec"].run(_runs(files)), workdir, "lightcurve.fits")
+# the runners of earlier versions, one per analysis spec
+run_countmap = run_spectrum = run_lightcurve = run_spec
 
 
 def run_significance(
     files: list[dict[str, Any]], params: dict[str, Any], workdir: Path
 ) -> list[Result]:
     """Make excess and significance maps; results ``significance`` (FITS) and provenance."""
-    # gammapy is imported by the analysis only when such a job runs
-    from ctanb.analysis.significance import make_significance_map
-
     skydir = None
     if params.get("ra") is not None and params.get("dec") is not None:
         skydir = SkyCoord(
@@ -103,3 +106,11 @@ def run_copy(files: list[dict[str, Any]], params: dict[str, Any], workdir: Path)
         shutil.copyfile(item["path"], workdir / name)
         results.append((f"events_{item['obs_id']}", name, "application/fits"))
     return results
+
+
+#: The runners by the name a job type gives (``JobType.runner``).
+RUNNERS: dict[str, Runner] = {
+    "spec": run_spec,
+    "significance": run_significance,
+    "copy": run_copy,
+}
