@@ -1,7 +1,7 @@
 """Command-line entry points of the archive: ``ctanb db``, ``ingest``, ``serve``, ``token``.
 
 This module declares the commands and their options; what they do is in
-:mod:`ctanb.services.commands`, imported only when one of them runs.
+:mod:`ctanb.services.commands`.
 """
 
 from __future__ import annotations
@@ -9,24 +9,13 @@ from __future__ import annotations
 import argparse
 from collections.abc import Callable
 from pathlib import Path
-from types import ModuleType
 
 from ctanb.config import DEFAULT_SERVICE_PORT
+from ctanb.services import commands
 
 __all__ = ["register"]
 
 Command = Callable[[argparse.Namespace], int]
-
-
-def _commands() -> ModuleType:
-    """:mod:`ctanb.services.commands`, imported on first use.
-
-    It imports psycopg and the store, ~0.4 s (python -X importtime) on top of the 1.5 s of
-    ``ctanb --help``, which every other ``ctanb`` command would pay too.
-    """
-    from ctanb.services import commands
-
-    return commands
 
 
 _TOKEN_HELP = (
@@ -54,7 +43,7 @@ def _add_db(subparsers: argparse._SubParsersAction) -> None:
         "this ctanb's version.",
     )
     db.add_argument("action", choices=["start", "stop", "status", "init", "upgrade"])
-    db.set_defaults(func=lambda args: _commands().db(args))
+    db.set_defaults(func=commands.db)
 
 
 def _add_ingest(subparsers: argparse._SubParsersAction) -> None:
@@ -74,7 +63,7 @@ def _add_ingest(subparsers: argparse._SubParsersAction) -> None:
         type=Path,
         help="TOML file of per-collection defaults (default: the packaged one)",
     )
-    ingest.set_defaults(func=lambda args: _commands().ingest(args))
+    ingest.set_defaults(func=commands.ingest)
 
 
 def _add_serve(subparsers: argparse._SubParsersAction) -> None:
@@ -94,15 +83,15 @@ def _add_serve(subparsers: argparse._SubParsersAction) -> None:
         help="service processes sharing the port (default 1); jobs live in the store, so any "
         "process answers for any job",
     )
-    serve.set_defaults(func=lambda args: _commands().serve(args))
+    serve.set_defaults(func=commands.serve)
 
 
 def _add_token(subparsers: argparse._SubParsersAction) -> None:
     token = subparsers.add_parser(
         "token", help="local API tokens: create, list, revoke", description=_TOKEN_HELP
     )
-    commands = token.add_subparsers(dest="token_command", required=True)
-    create = commands.add_parser("create", help="create a token (printed once, on stdout)")
+    token_commands = token.add_subparsers(dest="token_command", required=True)
+    create = token_commands.add_parser("create", help="create a token (printed once, on stdout)")
     create.add_argument("name", help="user name (not 'anonymous')")
     create.add_argument(
         "--group",
@@ -115,12 +104,14 @@ def _add_token(subparsers: argparse._SubParsersAction) -> None:
         default=None,
         help="a duration (12h, 30d, 2w) or an ISO date (2027-03-31); default 90 days",
     )
-    create.set_defaults(func=lambda args: _commands().token_create(args))
-    listing = commands.add_parser("list", help="list tokens (never the tokens themselves)")
+    create.set_defaults(func=commands.token_create)
+    listing = token_commands.add_parser("list", help="list tokens (never the tokens themselves)")
     listing.add_argument("--user", help="only this user's tokens")
     listing.add_argument("--all", action="store_true", help="also expired and revoked ones")
-    listing.set_defaults(func=lambda args: _commands().token_list(args))
-    revoke = commands.add_parser("revoke", help="revoke a token at once (by id, or all of a user)")
+    listing.set_defaults(func=commands.token_list)
+    revoke = token_commands.add_parser(
+        "revoke", help="revoke a token at once (by id, or all of a user)"
+    )
     revoke.add_argument("token_id", nargs="?", help="the id `ctanb token list` shows")
     revoke.add_argument("--user", help="revoke every token of this user")
-    revoke.set_defaults(func=lambda args: _commands().token_revoke(args))
+    revoke.set_defaults(func=commands.token_revoke)
