@@ -16,17 +16,22 @@ from scipy.signal import fftconvolve
 __all__ = ["ring_kernel", "ring_significance", "tophat_kernel"]
 
 
+def _pixels(angle: u.Quantity, pixel: u.Quantity) -> float:
+    """``angle`` in pixels of size ``pixel``, whatever angular units each is given in."""
+    return float((u.Quantity(angle) / pixel).to_value(u.dimensionless_unscaled))
+
+
 def ring_kernel(r_in: u.Quantity, width: u.Quantity, pixel: u.Quantity) -> np.ndarray:
     """The ring as gammapy's ``RingBackgroundMaker`` makes it (peak-normalised)."""
     scale = u.Quantity(pixel, u.deg)
-    ring = Ring2DKernel((u.Quantity(r_in) / scale).value, (u.Quantity(width) / scale).value)
+    ring = Ring2DKernel(_pixels(r_in, scale), _pixels(width, scale))
     ring.normalize("peak")
     return np.asarray(ring.array, dtype=float)
 
 
 def tophat_kernel(radius: u.Quantity, pixel: u.Quantity) -> np.ndarray:
     """The correlation disc as gammapy's ``ExcessMapEstimator`` makes it (peak 1)."""
-    kernel = Tophat2DKernel((u.Quantity(radius) / u.Quantity(pixel, u.deg)).value).array
+    kernel = Tophat2DKernel(_pixels(radius, u.Quantity(pixel, u.deg))).array
     return np.asarray(kernel / kernel.max(), dtype=float)
 
 

@@ -17,6 +17,7 @@ from gammapy.maps import Map, MapAxis
 
 from ctanb.analysis import make_significance_map
 from ctanb.analysis.exclusion import make_exclusion_mask
+from ctanb.analysis.ring import ring_kernel, tophat_kernel
 from ctanb.cli import main
 from ctanb.prov import lineage, replay
 
@@ -115,3 +116,15 @@ def test_significance_job_equals_the_inline_map(archive_url, tokens, crab_files)
     )
     inline = make_significance_map(crab_files[:2], skydir=CRAB, width=2 * u.deg, binsz=0.05 * u.deg)
     np.testing.assert_allclose(remote.data, inline.significance.data, rtol=1e-9)
+
+
+def test_kernels_take_any_angular_unit():
+    """A ring or correlation radius in arcmin makes the same kernel as the same angle in deg."""
+    pixel = 0.02 * u.deg
+    in_deg = ring_kernel(0.5 * u.deg, 0.1 * u.deg, pixel)
+    in_arcmin = ring_kernel(30 * u.arcmin, 6 * u.arcmin, pixel)
+    assert in_arcmin.shape == in_deg.shape
+    np.testing.assert_array_equal(in_arcmin, in_deg)
+    np.testing.assert_array_equal(
+        tophat_kernel(6 * u.arcmin, 1.2 * u.arcmin), tophat_kernel(0.1 * u.deg, pixel)
+    )
