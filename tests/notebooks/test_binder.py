@@ -67,9 +67,11 @@ def _copy_repository(target: Path) -> None:
         if source.is_file():
             (target / name).parent.mkdir(parents=True, exist_ok=True)
             shutil.copy2(source, target / name)
-    # npm's packages as an npm cache would give them: install_node.sh then has nothing to do.
+    # npm's packages as an npm cache would give them (15 MB). A copy, not a link: when the
+    # copied lock file looks newer, install_node.sh runs `npm ci`, which empties node_modules
+    # first, and must never empty the checkout's own.
     if (ROOT / "node_modules").is_dir():
-        (target / "node_modules").symlink_to(ROOT / "node_modules")
+        shutil.copytree(ROOT / "node_modules", target / "node_modules", symlinks=True)
 
 
 def test_binder_postbuild_start_and_first_notebook(tmp_path, data_dir):
