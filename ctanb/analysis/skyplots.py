@@ -19,8 +19,6 @@ import numpy as np
 from astropy import units as u
 from astropy.coordinates import SkyCoord
 from astropy.table import Table
-from gammapy.makers import ReflectedRegionsFinder
-from gammapy.maps import Map, WcsGeom
 from scipy.ndimage import gaussian_filter
 
 from ctanb.analysis.catalogues import catalogue_sources
@@ -295,6 +293,10 @@ def on_off_figure(
     """
     # bokeh takes ~0.7 s to import (see the module note)
     from bokeh.models import ColumnDataSource
+
+    # gammapy takes ~1.2 s to import: the widgets load this module without it
+    from gammapy.makers import ReflectedRegionsFinder
+    from gammapy.maps import Map, WcsGeom
 
     centre = on_region.center.icrs
     pointings = SkyCoord(np.atleast_1d(pointings.icrs.ra), np.atleast_1d(pointings.icrs.dec))
