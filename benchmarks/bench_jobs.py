@@ -10,17 +10,13 @@ dask scheduler's count of finished tasks as a check that the work ran on dask.
 from __future__ import annotations
 
 import argparse
-import shutil
 import statistics
 import time
 
-from ctanb.config import Settings, get_settings
 from ctanb.jobs import JobClient
 from ctanb.services.auth import create_token
-from ctanb.services.cluster import PrivateCluster
 from ctanb.services.ingest import ingest
-from ctanb.services.store import Store
-from ctanb.testing import ServiceProcess, free_port, private_home
+from ctanb.testing import ServiceProcess, private_store
 
 
 def main() -> None:
@@ -28,12 +24,8 @@ def main() -> None:
     parser.add_argument("--trivial", type=int, default=30)
     parser.add_argument("--countmaps", type=int, default=200)
     args = parser.parse_args()
-    home = private_home("ctanb-bench-jobs-")
-    data = get_settings().data_dir
-    settings = Settings(home=home, data_dir=data, service_url=f"http://127.0.0.1:{free_port()}")
-    store = Store.open(settings)
-    try:
-        ingest([data / "hess-dl3-dr1"], store)
+    with private_store("ctanb-bench-jobs-") as (settings, store):
+        ingest([settings.data_dir / "hess-dl3-dr1"], store)
         token = create_token(store, "bench", [])
         service = ServiceProcess(settings).start()
         client = JobClient(service.url, token=token)
@@ -65,9 +57,6 @@ def main() -> None:
             "(see the service log for the scheduler)"
         )
         service.stop()
-    finally:
-        PrivateCluster(home).stop()
-        shutil.rmtree(home, ignore_errors=True)
 
 
 if __name__ == "__main__":

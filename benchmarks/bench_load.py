@@ -21,7 +21,6 @@ import argparse
 import asyncio
 import random
 import re
-import shutil
 import statistics
 import time
 from collections.abc import Sequence
@@ -281,12 +280,9 @@ def print_levels(levels: Sequence[Level]) -> None:
 
 
 def main() -> None:
-    from ctanb.config import Settings, get_settings
     from ctanb.services.auth import create_token
-    from ctanb.services.cluster import PrivateCluster
     from ctanb.services.ingest import ingest
-    from ctanb.services.store import Store
-    from ctanb.testing import ServiceProcess, free_port, private_home
+    from ctanb.testing import ServiceProcess, private_store
 
     parser = argparse.ArgumentParser(description=(__doc__ or "").splitlines()[0])
     parser.add_argument("--users", type=int, nargs="+", default=[10, 50, 100])
@@ -304,12 +300,8 @@ def main() -> None:
     )
     args = parser.parse_args()
 
-    home = private_home("ctanb-bench-load-")
-    data_dir = get_settings().data_dir
-    settings = Settings(home=home, data_dir=data_dir, service_url=f"http://127.0.0.1:{free_port()}")
-    store = Store.open(settings)
-    try:
-        ingest([data_dir / "hess-dl3-dr1"], store, catalogs_dir=settings.catalogs_dir)
+    with private_store("ctanb-bench-load-") as (settings, store):
+        ingest([settings.data_dir / "hess-dl3-dr1"], store, catalogs_dir=settings.catalogs_dir)
         tokens = [create_token(store, f"user{i:03d}", ["hess"]) for i in range(100)]
         with store.connect() as conn:
             obs_ids = [
@@ -354,10 +346,6 @@ def main() -> None:
                     service.stop()
         print()
         print_levels(levels)
-    finally:
-        store.close()
-        PrivateCluster(home).stop()
-        shutil.rmtree(home, ignore_errors=True)
 
 
 if __name__ == "__main__":

@@ -16,7 +16,6 @@ from __future__ import annotations
 
 import argparse
 import dataclasses
-import shutil
 import statistics
 import time
 import uuid
@@ -27,14 +26,12 @@ import numpy as np
 from astropy.coordinates import SkyCoord
 
 from ctanb.analysis import extract_spectrum
-from ctanb.config import Settings, get_settings
+from ctanb.config import get_settings
 from ctanb.search import ArchiveClient, counterparts
 from ctanb.search.publish import withdraw
 from ctanb.services.auth import create_token
-from ctanb.services.cluster import PrivateCluster
 from ctanb.services.ingest import ingest
-from ctanb.services.store import Store
-from ctanb.testing import ServiceProcess, free_port, private_home
+from ctanb.testing import ServiceProcess, private_store
 
 DERIVED = (
     "SELECT DISTINCT product.obs_publisher_did FROM provenance.entity AS run "
@@ -91,75 +88,72 @@ def main() -> None:
         f"{warm / reference:.2f})"
     )
 
-    home = private_home("ctanb-bench-portal-")
-    settings = Settings(home=home, data_dir=data_dir, service_url=f"http://127.0.0.1:{free_port()}")
-    store = Store.open(settings)
-    service = None
-    try:
-        ingest([data_dir / "hess-dl3-dr1"], store, catalogs_dir=settings.catalogs_dir)
-        token = create_token(store, "bench", ["bench-team"])
-        service = ServiceProcess(settings).start()
-        client = ArchiveClient(service.url, token=token)
-        files = [
-            data_dir / "hess-dl3-dr1" / "data" / f"hess_dl3_dr1_obs_id_{o:06d}.fits.gz"
-            for o in (23523, 23526, 23559, 23592)
-        ]
-        spectrum = extract_spectrum(files)
+    with private_store("ctanb-bench-portal-") as (settings, store):
+        service = None
+        try:
+            ingest([data_dir / "hess-dl3-dr1"], store, catalogs_dir=settings.catalogs_dir)
+            token = create_token(store, "bench", ["bench-team"])
+            service = ServiceProcess(settings).start()
+            client = ArchiveClient(service.url, token=token)
+            files = [
+                data_dir / "hess-dl3-dr1" / "data" / f"hess_dl3_dr1_obs_id_{o:06d}.fits.gz"
+                for o in (23523, 23526, 23559, 23592)
+            ]
+            spectrum = extract_spectrum(files)
 
-        def fresh():  # a new product id each time: a product is published once
-            return dataclasses.replace(spectrum, product_id=uuid.uuid4().hex)
+            def fresh():  # a new product id each time: a product is published once
+                return dataclasses.replace(spectrum, product_id=uuid.uuid4().hex)
 
-        published = []
-        publish_times, withdraw_times = [], []
-        for _ in range(args.repeats):
-            product = fresh()
-            start = time.perf_counter()
-            result = product.publish(client=client)
-            publish_times.append(time.perf_counter() - start)
-            start = time.perf_counter()
-            withdraw(result, client=client)
-            withdraw_times.append(time.perf_counter() - start)
-        query = timed(lambda: client.query("SELECT TOP 1 obs_id FROM ivoa.obscore"), args.repeats)
-        print(
-            f"publish (write FITS, upload, check, ObsCore + ProvTAP rows): median "
-            f"{statistics.median(publish_times) * 1e3:.0f} ms; withdraw "
-            f"{statistics.median(withdraw_times) * 1e3:.0f} ms; a TAP sync query "
-            f"{query * 1e3:.0f} ms"
-        )
-        for _ in range(args.products):
-            published.append(fresh().publish(client=client))
-        derived = timed(lambda: client.query(DERIVED), args.repeats)
-        cone = timed(lambda: client.query(CONE), args.repeats)
-        found = client.query(DERIVED)
-        assert len(found) == args.products, len(found)
-        headers = {"Authorization": f"Bearer {token}"}
-        url = published[0].provenance_url
-        graph = {
-            (depth, fmt): timed(
-                lambda depth=depth, fmt=fmt: httpx.get(
-                    url, params={"depth": depth, "format": fmt}, headers=headers
-                ).raise_for_status(),
-                args.repeats,
+            published = []
+            publish_times, withdraw_times = [], []
+            for _ in range(args.repeats):
+                product = fresh()
+                start = time.perf_counter()
+                result = product.publish(client=client)
+                publish_times.append(time.perf_counter() - start)
+                start = time.perf_counter()
+                withdraw(result, client=client)
+                withdraw_times.append(time.perf_counter() - start)
+            query = timed(
+                lambda: client.query("SELECT TOP 1 obs_id FROM ivoa.obscore"), args.repeats
             )
-            for depth, fmt in ((1, "json"), (3, "json"), (1, "svg"))
-        }
-        print(
-            f"with {args.products} products: ProvTAP 'derived from run 23523' "
-            f"{derived * 1e3:.0f} ms ({len(found)} rows) vs ObsCore 1 deg cone "
-            f"{cone * 1e3:.0f} ms (ratio {derived / cone:.2f})"
-        )
-        print(
-            "lineage graph: "
-            + ", ".join(f"depth {d} {f} {t * 1e3:.0f} ms" for (d, f), t in graph.items())
-        )
-        for result in published:
-            withdraw(result, client=client)
-    finally:
-        if service is not None:
-            service.stop()
-        store.close()
-        PrivateCluster(home).stop()
-        shutil.rmtree(home, ignore_errors=True)
+            print(
+                f"publish (write FITS, upload, check, ObsCore + ProvTAP rows): median "
+                f"{statistics.median(publish_times) * 1e3:.0f} ms; withdraw "
+                f"{statistics.median(withdraw_times) * 1e3:.0f} ms; a TAP sync query "
+                f"{query * 1e3:.0f} ms"
+            )
+            for _ in range(args.products):
+                published.append(fresh().publish(client=client))
+            derived = timed(lambda: client.query(DERIVED), args.repeats)
+            cone = timed(lambda: client.query(CONE), args.repeats)
+            found = client.query(DERIVED)
+            assert len(found) == args.products, len(found)
+            headers = {"Authorization": f"Bearer {token}"}
+            url = published[0].provenance_url
+            graph = {
+                (depth, fmt): timed(
+                    lambda depth=depth, fmt=fmt: httpx.get(
+                        url, params={"depth": depth, "format": fmt}, headers=headers
+                    ).raise_for_status(),
+                    args.repeats,
+                )
+                for depth, fmt in ((1, "json"), (3, "json"), (1, "svg"))
+            }
+            print(
+                f"with {args.products} products: ProvTAP 'derived from run 23523' "
+                f"{derived * 1e3:.0f} ms ({len(found)} rows) vs ObsCore 1 deg cone "
+                f"{cone * 1e3:.0f} ms (ratio {derived / cone:.2f})"
+            )
+            print(
+                "lineage graph: "
+                + ", ".join(f"depth {d} {f} {t * 1e3:.0f} ms" for (d, f), t in graph.items())
+            )
+            for result in published:
+                withdraw(result, client=client)
+        finally:
+            if service is not None:
+                service.stop()
 
 
 if __name__ == "__main__":

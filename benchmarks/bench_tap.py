@@ -11,19 +11,15 @@ through psycopg, in the same run. Also times the ingestion of H.E.S.S. DL3 DR1.
 from __future__ import annotations
 
 import argparse
-import shutil
 import statistics
 import time
 
 import httpx
 import numpy as np
 
-from ctanb.config import Settings, get_settings
 from ctanb.services.adql import translate
-from ctanb.services.cluster import PrivateCluster
 from ctanb.services.ingest import ingest
-from ctanb.services.store import Store
-from ctanb.testing import ServiceProcess, free_port, private_home
+from ctanb.testing import ServiceProcess, private_store
 
 FILL = """
 INSERT INTO archive.observation (dataproduct_type, calib_level, obs_collection, obs_id,
@@ -33,7 +29,7 @@ SELECT 'event', 2, 'SYNTH', g::text, 'ivo://ctanb/synth?' || g, '/data/SYNTH/' |
     ra, dec, 5.0, scircle(spoint(radians(ra), radians(dec)), radians(2.5)), 60000 + g * 1e-3,
     60000 + g * 1e-3 + 0.02, 'public', '/dev/null'
 FROM (SELECT g, 360 * random() AS ra, degrees(asin(2 * random() - 1)) AS dec
-      FROM generate_series(%s, %s) AS g) AS s
+      FROM generate_series(%s::int, %s::int) AS g) AS s
 """
 
 
@@ -48,11 +44,8 @@ def main() -> None:
     parser.add_argument("--queries", type=int, default=200)
     args = parser.parse_args()
 
-    home = private_home("ctanb-bench-")
-    data_dir = get_settings().data_dir
-    settings = Settings(home=home, data_dir=data_dir, service_url=f"http://127.0.0.1:{free_port()}")
-    store = Store.open(settings)
-    try:
+    with private_store("ctanb-bench-") as (settings, store):
+        data_dir = settings.data_dir
         start = time.perf_counter()
         report = ingest([data_dir / "hess-dl3-dr1"], store, catalogs_dir=settings.catalogs_dir)
         seconds = time.perf_counter() - start
@@ -110,9 +103,6 @@ def main() -> None:
             f"  ratio TAP/raw: p50 {tap50 / sql50:.2f}  p95 {tap95 / sql95:.2f}"
             f"   (goals: TAP p50 <= 30 ms, ratio <= 3)"
         )
-    finally:
-        PrivateCluster(home).stop()
-        shutil.rmtree(home, ignore_errors=True)
 
 
 if __name__ == "__main__":

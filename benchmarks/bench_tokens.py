@@ -11,18 +11,14 @@ Starts its own empty store and service, then prints in one run
 from __future__ import annotations
 
 import argparse
-import shutil
 import statistics
 import time
 from collections.abc import Callable
 
 import httpx
 
-from ctanb.config import Settings, get_settings
-from ctanb.services.cluster import PrivateCluster
-from ctanb.services.store import Store
 from ctanb.services.tokens import create_token, find_token, token_hash
-from ctanb.testing import ServiceProcess, free_port, private_home
+from ctanb.testing import ServiceProcess, private_store
 
 
 def median_ms(function: Callable[[], object], repeat: int) -> float:
@@ -38,12 +34,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--repeat", type=int, default=300)
     args = parser.parse_args()
-    home = private_home("ctanb-bench-tokens-")
-    settings = Settings(
-        home=home, data_dir=get_settings().data_dir, service_url=f"http://127.0.0.1:{free_port()}"
-    )
-    store = Store.open(settings)
-    try:
+    with private_store("ctanb-bench-tokens-") as (settings, store):
         token = create_token(store, "bench", ["cta-consortium"])
 
         def former() -> object:  # the lookup before the token life cycle
@@ -82,10 +73,6 @@ def main() -> None:
             print(f"/tap/sync p50: anonymous {a:.2f} ms, local token {m:.2f} ms (+{m - a:.2f} ms)")
         finally:
             service.stop()
-    finally:
-        store.close()
-        PrivateCluster(home).stop()
-        shutil.rmtree(home, ignore_errors=True)
 
 
 if __name__ == "__main__":

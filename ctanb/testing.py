@@ -3,20 +3,25 @@
 from __future__ import annotations
 
 import os
+import shutil
 import signal
 import socket
 import subprocess
 import sys
 import tempfile
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import httpx
 
-from ctanb.config import Settings
+from ctanb.config import Settings, get_settings
+from ctanb.services.cluster import PrivateCluster
+from ctanb.services.store import Store
 
-__all__ = ["ServiceProcess", "free_port", "private_home"]
+__all__ = ["ServiceProcess", "free_port", "private_home", "private_store"]
 
 
 def free_port() -> int:
@@ -31,6 +36,35 @@ def private_home(prefix: str = "ctanb-test-") -> Path:
     home = Path(tempfile.mkdtemp(prefix=prefix))
     home.chmod(0o755)
     return home
+
+
+@contextmanager
+def private_store(prefix: str = "ctanb-test-") -> Iterator[tuple[Settings, Store]]:
+    """A private, empty store in a fresh folder, and settings for a service on a free port.
+
+    The store is closed, its cluster stopped and its folder removed on exit.
+
+    Parameters
+    ----------
+    prefix : str
+        Prefix of the temporary folder's name.
+
+    Yields
+    ------
+    (Settings, Store)
+        Settings naming the folder, the data (``CTANB_DATA``) and the service URL; the store.
+    """
+    home = private_home(prefix)
+    settings = Settings(
+        home=home, data_dir=get_settings().data_dir, service_url=f"http://127.0.0.1:{free_port()}"
+    )
+    store = Store.open(settings)
+    try:
+        yield settings, store
+    finally:
+        store.close()
+        PrivateCluster(home).stop()
+        shutil.rmtree(home, ignore_errors=True)
 
 
 def settings_env(settings: Settings) -> dict[str, str]:
