@@ -15,6 +15,7 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import psycopg
+from psycopg import sql
 from psycopg.types.json import Jsonb
 
 from ctanb.services.auth import Identity
@@ -183,13 +184,17 @@ class JobTable:
         return self._set(job_id, values, ", ended = now()", " AND phase = 'EXECUTING'")
 
     def _set(self, job_id: str, values: dict[str, Any], also: str, condition: str) -> int:
-        assignments = ", ".join(f"{name} = %({name})s" for name in values)
+        # column names quoted as identifiers: only the service's own code names them
+        assignments = sql.SQL(", ").join(
+            sql.SQL("{} = {}").format(sql.Identifier(name), sql.Placeholder(name))
+            for name in values
+        )
         bound = {k: Jsonb(v) if isinstance(v, dict | list) else v for k, v in values.items()}
+        statement = sql.SQL("UPDATE uws.job SET {}{} WHERE job_id = %(job_id)s{}").format(
+            assignments, sql.SQL(also), sql.SQL(condition)
+        )
         with self.store.connection() as conn:
-            return conn.execute(
-                f"UPDATE uws.job SET {assignments}{also} WHERE job_id = %(job_id)s{condition}",
-                {**bound, "job_id": job_id},
-            ).rowcount
+            return conn.execute(statement, {**bound, "job_id": job_id}).rowcount
 
     def delete(self, job_id: str) -> None:
         """Delete a job's row."""
